@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { duration, headerName, headerValue, metadata, percentage, serviceRef } from './common.ts';
+
+/**
+ * TrafficPolicy (outrigger.dev/v1alpha1): what HTTPRoute lacks, attached to a Service by `targetRefs`.
+ * Field names follow Envoy Gateway's BackendTrafficPolicy where it has one.
+ */
+
+const targetRef = serviceRef.omit({ port: true });
+
+const consistentHash = z
+  .strictObject({
+    type: z.enum(['Header', 'Cookie', 'SourceIP']),
+    header: z.strictObject({ name: headerName }).optional(),
+    cookie: z.strictObject({ name: z.string().min(1).max(256), ttl: duration.optional(), path: z.string().optional() }).optional(),
+    /** Maglev lookup table size; must be prime. 65537 as Envoy's default. */
+    tableSize: z.number().int().min(251).max(5_000_011).default(65537),
+  })
+  .refine((h) => h.type !== 'Header' || h.header, { message: 'type Header needs header.name', path: ['header'] })
+  .refine((h) => h.type !== 'Cookie' || h.cookie, { message: 'type Cookie needs cookie.name', path: ['cookie'] })
+  .refine((h) => isPrime(h.tableSize), { message: 'tableSize must be a prime number', path: ['tableSize'] });
+
+export const loadBalancer = z
+  .strictObject({
+    type: z.enum(['RoundRobin', 'Random', 'LeastRequest', 'PeakEWMA', 'ConsistentHash']).default('LeastRequest'),
+    consistentHash: consistentHash.optional(),
+    peakEWMA: z
+      .strictObject({ defaultRTT: duration.default(30), decay: duration.default(10_000) })
+      .optional(),
+  })
+  .refine((lb) => lb.type !== 'ConsistentHash' || lb.consistentHash, {
+    message: 'type ConsistentHash needs consistentHash',
+    path: ['consistentHash'],
+  });
+
+export const timeouts = z.strictObject({
+  tcp: z.strictObject({ connectTimeout: duration.optional() }).optional(),
+  http: z
+    .strictObject({
+      requestTimeout: duration.optional(),
+      connectionIdleTimeout: duration.optional(),
+    })
+    .optional(),
+});
+
+const retryTrigger = z.enum(['5xx', 'gateway-error', 'connect-failure', 'reset', 'retriable-status-codes', 'refused-stream']);
+
+export const retry = z.strictObject({
+  numRetries: z.number().int().min(0).max(10).optional(),
+  retryOn: z
+    .strictObject({
+      triggers: z.array(retryTrigger).optional(),
+      httpStatusCodes: z.array(z.number().int().min(100).max(599)).optional(),
+    })
+    .optional(),
+  perRetry: z
+    .strictObject({
+      timeout: duration.optional(),
+      backOff: z.strictObject({ baseInterval: duration.optional(), maxInterval: duration.optional() }).optional(),
+    })
+    .optional(),
+  budget: z
+    .strictObject({
+      percent: percentage.optional(),
+      minRetriesPerSecond: z.number().int().min(0).optional(),
+      window: duration.optional(),
+    })
+    .optional(),
+  bufferLimitBytes: z.number().int().min(0).max(16 * 1024 * 1024).optional(),
+});
+
+export const circuitBreaker = z.strictObject({
+  maxConnections: z.number().int().min(1).optional(),
+  maxPendingRequests: z.number().int().min(0).optional(),
+  maxParallelRequests: z.number().int().min(1).optional(),
+  maxParallelRetries: z.number().int().min(0).optional(),
+  errorRate: z
+    .strictObject({
+      thresholdPercent: percentage.optional(),
+      volumeThreshold: z.number().int().min(1).optional(),
+      window: duration.optional(),
+      resetTimeout: duration.optional(),
+    })
+    .optional(),
+});
+
+export const passiveHealthCheck = z.strictObject({
+  consecutive5XxErrors: z.number().int().min(0).optional(),
+  consecutiveGatewayErrors: z.number().int().min(0).optional(),
+  interval: duration.optional(),
+  baseEjectionTime: duration.optional(),
+  maxEjectionTime: duration.optional(),
+  maxEjectionPercent: percentage.optional(),
+});
+
+const rateLimitKey = z.strictObject({
+  type: z.enum(['Header', 'ClientAddress', 'SourceService']),
+  header: headerName.optional(),
+});
+
+const rateLimitRule = z.strictObject({
+  requests: z.number().int().min(1),
+  unit: z.enum(['Second', 'Minute', 'Hour']),
+  burst: z.number().int().min(1).optional(),
+  key: rateLimitKey.optional(),
+});
+
+export const rateLimit = z.strictObject({
+  local: rateLimitRule.optional(),
+  global: rateLimitRule
+    .extend({
+      redis: z.strictObject({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }),
+      failureMode: z.enum(['Open', 'Closed']).default('Open'),
+    })
+    .optional(),
+});
+
+export const faultInjection = z.strictObject({
+  delay: z.strictObject({ fixedDelay: duration, percentage: percentage.default(100) }).optional(),
+  abort: z.strictObject({ httpStatus: z.number().int().min(200).max(599), percentage: percentage.default(100) }).optional(),
+  headers: z.array(z.strictObject({ name: headerName, value: headerValue })).optional(),
+});
+
+export const fallback = z.union([
+  z.strictObject({
+    response: z.strictObject({
+      status: z.number().int().min(200).max(599),
+      body: z.string().max(64 * 1024).optional(),
+      headers: z.array(z.strictObject({ name: headerName, value: headerValue })).optional(),
+    }),
+  }),
+  z.strictObject({ backendRef: serviceRef }),
+]);
+
+export const trafficPolicySpec = z.strictObject({
+  targetRefs: z.array(targetRef).min(1).max(16),
+  loadBalancer: loadBalancer.optional(),
+  timeout: timeouts.optional(),
+  retry: retry.optional(),
+  circuitBreaker: circuitBreaker.optional(),
+  healthCheck: z.strictObject({ passive: passiveHealthCheck.optional() }).optional(),
+  rateLimit: rateLimit.optional(),
+  faultInjection: faultInjection.optional(),
+  fallback: fallback.optional(),
+});
+
+export const trafficPolicy = z.strictObject({
+  apiVersion: z.literal('outrigger.dev/v1alpha1'),
+  kind: z.literal('TrafficPolicy'),
+  metadata,
+  spec: trafficPolicySpec,
+  status: z.unknown().optional(),
+});
+
+function isPrime(n: number): boolean {
+  if (n < 2) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+}
+
+export type TrafficPolicy = z.output<typeof trafficPolicy>;
+export type LoadBalancerSpec = z.output<typeof loadBalancer>;
+export type TimeoutSpec = z.output<typeof timeouts>;
