@@ -27,6 +27,7 @@ export class Endpoint {
   healthy = true;
   private ewmaMs: number;
   private lastObservedAt = -1;
+  private unobservedSince = -1;
   private readonly decayMs: number;
 
   constructor(init: EndpointInit) {
@@ -43,13 +44,10 @@ export class Endpoint {
 
   /** Peak-sensitive EWMA: a slower sample replaces the estimate at once, faster ones pull it down gradually. */
   observeLatency(rttMs: number, nowMs: number): void {
-    if (this.lastObservedAt < 0 || rttMs > this.ewmaMs) {
-      this.ewmaMs = rttMs;
-    } else {
-      const elapsed = Math.max(0, nowMs - this.lastObservedAt);
-      const w = Math.exp(-elapsed / this.decayMs);
-      this.ewmaMs = this.ewmaMs * w + rttMs * (1 - w);
-    }
+    const w = this.lastObservedAt < 0 ? 0 : Math.exp(-Math.max(0, nowMs - this.lastObservedAt) / this.decayMs);
+    // "Slower" means slower than the estimate as decayed by now, the one `peakEwmaCost(nowMs)` reads: otherwise the
+    // first fast sample after a long quiet spell would drag the estimate back up towards an old peak.
+    this.ewmaMs = rttMs > this.ewmaMs * w ? rttMs : this.ewmaMs * w + rttMs * (1 - w);
     this.lastObservedAt = nowMs;
   }
 
@@ -58,8 +56,20 @@ export class Endpoint {
     return this.ewmaMs;
   }
 
-  /** Linkerd's peak-EWMA load: estimated latency scaled by the queue a new request would join, per unit of weight. */
-  peakEwmaCost(): number {
-    return (this.ewmaMs * (this.active + 1)) / this.weight;
+  /**
+   * Linkerd's peak-EWMA load: estimated latency scaled by the queue a new request would join, per unit of weight.
+   * Given `nowMs` (the clock `observeLatency` is fed), the estimate first decays towards zero over the time since the
+   * last observation (or, before any, since the first such read), as tower's PeakEwma does on every read: an endpoint
+   * that lost its traffic for being slow, or never had any because its default exceeds its peers' latency, gets tried
+   * once its estimate falls below theirs, instead of being starved on a stale estimate forever.
+   */
+  peakEwmaCost(nowMs?: number): number {
+    let estimate = this.ewmaMs;
+    if (nowMs !== undefined) {
+      if (this.lastObservedAt < 0 && this.unobservedSince < 0) this.unobservedSince = nowMs;
+      const since = this.lastObservedAt >= 0 ? this.lastObservedAt : this.unobservedSince;
+      estimate *= Math.exp(-Math.max(0, nowMs - since) / this.decayMs);
+    }
+    return (estimate * (this.active + 1)) / this.weight;
   }
 }

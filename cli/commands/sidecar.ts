@@ -1,0 +1,81 @@
+import type { Command } from '../command.ts';
+import { describeFlags, parseFlags, parseHostPort, parsePort, type FlagSpec } from '../options.ts';
+import { startSidecar } from '../../sidecar/sidecar.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  service: { type: 'string', env: 'OUTRIGGER_SERVICE', description: 'name of the local app\'s Service', placeholder: 'NAME' },
+  namespace: { type: 'string', env: 'OUTRIGGER_NAMESPACE', default: 'default', description: 'namespace of the local Service and of bare Host names', placeholder: 'NS' },
+  app: { type: 'string', env: 'OUTRIGGER_APP', description: 'where the local app listens', placeholder: 'HOST:PORT' },
+  inbound: { type: 'string', env: 'OUTRIGGER_INBOUND', default: '15006', description: 'inbound listener port (mesh traffic for the app)', placeholder: 'PORT' },
+  'inbound-host': { type: 'string', env: 'OUTRIGGER_INBOUND_HOST', default: '0.0.0.0', description: 'address the inbound listener binds', placeholder: 'ADDR' },
+  outbound: { type: 'string', env: 'OUTRIGGER_OUTBOUND', default: '15001', description: 'outbound listener port on 127.0.0.1 (the app\'s calls out)', placeholder: 'PORT' },
+  admin: { type: 'string', env: 'OUTRIGGER_ADMIN', default: '15000', description: 'admin API port on 127.0.0.1', placeholder: 'PORT' },
+  config: { type: 'string', env: 'OUTRIGGER_CONFIG', description: 'policy YAML file or folder (watched for changes)', placeholder: 'PATH' },
+  'access-log': { type: 'string', env: 'OUTRIGGER_ACCESS_LOG', default: 'off', description: 'access log: off, stdout or a file path', placeholder: 'DEST' },
+  'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
+  'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
+  'no-watch': { type: 'boolean', env: 'OUTRIGGER_NO_WATCH', description: 'do not reload when config files change' },
+};
+
+export const sidecarCommand: Command = {
+  name: 'sidecar',
+  summary: 'run the data-plane proxy beside one app',
+  usage: `outrigger sidecar --service NAME --app HOST:PORT --config PATH [flags]
+
+Runs the proxy beside one app. Mesh traffic for the app arrives on the inbound
+listener and goes to --app; the app's calls to other Services go to the outbound
+listener (Host: catalog, or HTTP_PROXY=http://127.0.0.1:15001) and are routed by
+the HTTPRoutes and endpoints in --config. Every flag can also be set by the
+environment variable shown.
+
+Flags:
+${describeFlags(FLAGS)}`,
+  async run(args, io) {
+    let flags;
+    try {
+      flags = parseFlags(args, FLAGS);
+    } catch (error) {
+      io.err(`outrigger sidecar: ${(error as Error).message}\nrun "outrigger sidecar --help" for the flags`);
+      return 2;
+    }
+    if (flags.help) {
+      io.out(this.usage);
+      return 0;
+    }
+    try {
+      if (typeof flags.service !== 'string') throw new Error('--service is required (or OUTRIGGER_SERVICE)');
+      if (typeof flags.config !== 'string') throw new Error('--config is required (or OUTRIGGER_CONFIG)');
+      const logLevel = String(flags['log-level']);
+      if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new Error(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
+      const logFormat = String(flags['log-format']);
+      if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
+      const sidecar = await startSidecar({
+        service: flags.service,
+        namespace: String(flags.namespace),
+        app: parseHostPort(flags.app, 'app'),
+        inboundPort: parsePort(flags.inbound, 'inbound'),
+        inboundHost: String(flags['inbound-host']),
+        outboundPort: parsePort(flags.outbound, 'outbound'),
+        adminPort: parsePort(flags.admin, 'admin'),
+        config: flags.config,
+        accessLog: String(flags['access-log']),
+        logLevel: logLevel as 'info',
+        logFormat,
+        watch: flags['no-watch'] !== true,
+      });
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void sidecar.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      return 0;
+    } catch (error) {
+      io.err(`outrigger sidecar: ${(error as Error).message}`);
+      return 1;
+    }
+  },
+};

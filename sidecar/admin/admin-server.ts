@@ -1,0 +1,107 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Endpoint } from '../endpoints/endpoint.ts';
+import type { ConfigStore } from '../runtime/config-store.ts';
+import type { ServiceRuntime } from '../runtime/service.ts';
+import type { UpstreamPools } from '../upstream/pools.ts';
+import { redactSecrets } from './redact.ts';
+
+export interface AdminState {
+  store: ConfigStore;
+  pools: UpstreamPools;
+  service: string;
+  startedAt: Date;
+  /** True once every listener is bound and config is loaded, until draining starts. */
+  isReady: () => boolean;
+}
+
+/** The loopback admin API: liveness, readiness, the active config and the upstream view. JSON throughout. */
+export function createAdminServer(state: AdminState): Server {
+  return createServer((req, res) => {
+    try {
+      route(state, req, res);
+    } catch (error) {
+      json(res, 500, { error: String(error) });
+    }
+  });
+}
+
+function route(state: AdminState, req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    json(res, 405, { error: 'admin endpoints are read-only: use GET' });
+    return;
+  }
+  switch (path) {
+    case '/live':
+      json(res, 200, { live: true });
+      return;
+    case '/ready': {
+      const ready = state.isReady();
+      json(res, ready ? 200 : 503, { ready, configLoaded: state.store.loaded });
+      return;
+    }
+    case '/config_dump':
+      json(res, 200, configDump(state));
+      return;
+    case '/clusters':
+      json(res, 200, clusters(state));
+      return;
+    case '/':
+      json(res, 200, { service: state.service, endpoints: ['/live', '/ready', '/config_dump', '/clusters'] });
+      return;
+    default:
+      json(res, 404, { error: `no admin endpoint ${path}`, endpoints: ['/live', '/ready', '/config_dump', '/clusters'] });
+  }
+}
+
+function configDump(state: AdminState): unknown {
+  const store = state.store;
+  const last = store.lastStatus;
+  if (!store.loaded) return { loaded: false, lastReload: last };
+  const config = store.current;
+  const sourced = [...config.policy.routes, ...config.policy.trafficPolicies, ...config.policy.endpoints, ...(config.policy.mesh ? [config.policy.mesh] : [])];
+  return {
+    loaded: true,
+    version: config.version,
+    generation: config.generation,
+    loadedAt: config.loadedAt.toISOString(),
+    files: config.policy.files,
+    reloadFailures: store.reloadFailures,
+    lastReload: last ? { ok: last.ok, at: last.at.toISOString(), errors: last.errors } : undefined,
+    mesh: config.mesh,
+    resources: redactSecrets(sourced.map((s) => ({ file: s.file, line: s.line, resource: s.resource }))),
+  };
+}
+
+function clusters(state: AdminState): unknown {
+  if (!state.store.loaded) return { services: [] };
+  const config = state.store.current;
+  const view = (service: ServiceRuntime): unknown => ({
+    service: service.key,
+    loadBalancer: service.settings.loadBalancer.type,
+    connectTimeoutMs: service.settings.connectTimeoutMs,
+    idleTimeoutMs: service.settings.idleTimeoutMs,
+    endpoints: service.endpoints.map((e: Endpoint) => ({
+      address: e.address,
+      weight: e.weight,
+      zone: e.zone,
+      healthy: e.healthy,
+      activeRequests: e.active,
+      completed: e.completed,
+      failed: e.failed,
+      latencyEstimateMs: Math.round(e.latencyEstimateMs * 100) / 100,
+      connections: state.pools.stats(e.address),
+    })),
+  });
+  return {
+    version: config.version,
+    inbound: view(config.inbound),
+    services: [...config.services.values()].map(view),
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}

@@ -1,0 +1,33 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/**
+ * Connection-specific headers (RFC 9110 §7.6.1) never cross a proxy. `proxy-authorization` is ours to consume;
+ * `http2-settings` belongs to an h2c upgrade we do not perform. `te` is kept only as `te: trailers`.
+ */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'proxy-authorization', 'http2-settings'] as const;
+
+type HeaderBag = IncomingHttpHeaders | OutgoingHttpHeaders;
+
+/** Removes hop-by-hop headers and every header the `Connection` header names, in place. */
+export function stripHopByHop(headers: HeaderBag, keepTeTrailers: boolean): void {
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    const named = Array.isArray(connection) ? connection.join(',') : String(connection);
+    for (const token of named.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '' && name !== 'host' && name !== 'content-length') delete headers[name];
+    }
+  }
+  const te = headers.te;
+  for (const name of HOP_BY_HOP) delete headers[name];
+  if (keepTeTrailers && typeof te === 'string' && /(^|,)\s*trailers\s*(;|,|$)/i.test(te)) headers.te = 'trailers';
+}
+
+/** Appends the client address to `x-forwarded-for` and records the protocol the client spoke. */
+export function addForwardedHeaders(headers: IncomingHttpHeaders, clientAddress: string | undefined): void {
+  if (clientAddress !== undefined) {
+    const prior = headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = prior ? `${prior}, ${clientAddress}` : clientAddress;
+  }
+  if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = 'http';
+}

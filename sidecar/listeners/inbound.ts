@@ -1,0 +1,29 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { sendFailure } from '../http/local-reply.ts';
+import type { ConfigStore } from '../runtime/config-store.ts';
+import { createContext, runChain, splitTarget, type RequestObserver } from './request-entry.ts';
+import { proxyUpgrade } from '../upstream/upgrade.ts';
+
+/** Mesh traffic for the local app: everything arriving here goes to `--app`. */
+export function inboundHandlers(options: { store: ConfigStore; observe: RequestObserver }): {
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+} {
+  return {
+    onRequest(req, res) {
+      const config = options.store.current;
+      const target = splitTarget(req.url ?? '/');
+      if (!target || target.authority !== undefined) {
+        sendFailure(res, 'DPE', 'inbound requests must use origin-form targets', true);
+        return;
+      }
+      const ctx = createContext(req, res, 'inbound', target.path, target.query, config);
+      ctx.destination = config.inbound.key;
+      runChain(ctx, config.inboundHandler, options.observe);
+    },
+    onUpgrade(req, socket, head) {
+      proxyUpgrade(req, socket, head, options.store.current.inbound, req.url ?? '/');
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { addForwardedHeaders, stripHopByHop } from '../http/headers.ts';
+import { sendFailure } from '../http/local-reply.ts';
+import { DEBUG_REQUEST_HEADER } from '../http/reason.ts';
+import { CancelReason, cancelRequest, type Direction, type Handler, type Outcome, type RequestContext } from '../pipeline/context.ts';
+import type { RuntimeConfig } from '../runtime/compile.ts';
+
+export type RequestObserver = (ctx: RequestContext, outcome: Outcome) => void;
+
+/** Splits `req.url` (origin-form or absolute-form) into authority, path and query. Returns undefined when malformed. */
+export function splitTarget(url: string): { authority: string | undefined; path: string; query: string } | undefined {
+  let rest = url;
+  let authority: string | undefined;
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const lower = url.slice(0, 7).toLowerCase();
+    if (lower !== 'http://') return undefined;
+    const slash = url.indexOf('/', 7);
+    const end = slash === -1 ? (url.indexOf('?', 7) === -1 ? url.length : url.indexOf('?', 7)) : slash;
+    authority = url.slice(7, end);
+    if (authority === '' || authority.includes('@')) return undefined;
+    rest = slash === -1 ? `/${url.slice(end)}` : url.slice(end);
+  }
+  const q = rest.indexOf('?');
+  return q === -1 ? { authority, path: rest, query: '' } : { authority, path: rest.slice(0, q), query: rest.slice(q + 1) };
+}
+
+/** Builds the per-request context and sanitises the headers that go upstream (in place, no copy). */
+export function createContext(req: IncomingMessage, res: ServerResponse, direction: Direction, path: string, query: string, config: RuntimeConfig): RequestContext {
+  const headers = req.headers;
+  const length = headers['content-length'];
+  const hasBody = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  stripHopByHop(headers, true);
+  delete headers.expect; // the listener already answered 100-continue
+  let requestId = headers['x-request-id'];
+  if (typeof requestId !== 'string' || requestId === '' || requestId.length > 256) {
+    requestId = randomUUID();
+    headers['x-request-id'] = requestId;
+  }
+  addForwardedHeaders(headers, req.socket.remoteAddress);
+  const reasonHeader = config.mesh.reasonHeader;
+  return {
+    req,
+    res,
+    direction,
+    method: req.method ?? 'GET',
+    path,
+    query,
+    requestId,
+    startedAt: performance.now(),
+    hasBody,
+    upstreamHeaders: headers,
+    upstreamPath: query ? `${path}?${query}` : path,
+    destination: '',
+    routeName: '',
+    hashKey: undefined,
+    endpoint: undefined,
+    attempts: 0,
+    flag: undefined,
+    responseHeaderModifiers: undefined,
+    cancelAttempt: undefined,
+    cancelled: undefined,
+    bytesReceived: 0,
+    bytesSent: 0,
+    exposeFlag: reasonHeader === 'Always' || (reasonHeader === 'OnRequest' && headers[DEBUG_REQUEST_HEADER] !== undefined),
+  };
+}
+
+/** Runs a chain and turns its outcome into a response: the single place failures become replies. */
+export function runChain(ctx: RequestContext, handler: Handler, observe: RequestObserver): void {
+  const res = ctx.res;
+  res.once('close', () => {
+    if (!res.writableFinished) cancelRequest(ctx, new CancelReason('DC', 'client disconnected'));
+  });
+  handler(ctx).then(
+    (outcome) => finish(ctx, outcome, observe),
+    (error: unknown) => finish(ctx, { status: 500, committed: res.headersSent, flag: 'UC', detail: String(error) }, observe),
+  );
+}
+
+export function finish(ctx: RequestContext, outcome: Outcome, observe: RequestObserver): void {
+  if (outcome.flag) ctx.flag = outcome.flag;
+  if (!outcome.committed && outcome.flag && outcome.flag !== 'DC') {
+    if (!ctx.res.headersSent) ctx.res.setHeader('x-request-id', ctx.requestId);
+    sendFailure(ctx.res, outcome.flag, outcome.detail, ctx.exposeFlag);
+    outcome = { ...outcome, status: ctx.res.statusCode, committed: true };
+  }
+  observe(ctx, outcome);
+}

@@ -1,0 +1,82 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Endpoint } from '../endpoints/endpoint.ts';
+import type { ReasonFlag } from '../http/reason.ts';
+import type { HTTPHeaderModifier } from '../../policy/schema/http-route.ts';
+
+export type Direction = 'inbound' | 'outbound';
+
+/** Everything one request carries through the chain. One object per request; layers add what they learn. */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly direction: Direction;
+  readonly method: string;
+  /** Path without the query, as the client sent it. */
+  readonly path: string;
+  /** Raw query without `?`, or ''. */
+  readonly query: string;
+  readonly requestId: string;
+  /** `performance.now()` when the request arrived. */
+  readonly startedAt: number;
+  /** Whether the client sends a body (Content-Length > 0 or Transfer-Encoding), read before headers are sanitised. */
+  readonly hasBody: boolean;
+  /** Headers to send upstream (the request's own object, sanitised in place). */
+  readonly upstreamHeaders: IncomingHttpHeaders;
+  /** Path and query to send upstream, after rewrites. */
+  upstreamPath: string;
+  /** Destination Service, as `name.namespace`, once routed. */
+  destination: string;
+  /** Name of the matched route and rule, for logs and metrics. */
+  routeName: string;
+  hashKey: string | undefined;
+  endpoint: Endpoint | undefined;
+  attempts: number;
+  flag: ReasonFlag | undefined;
+  /** Response header edits from ResponseHeaderModifier filters, applied when the response starts. */
+  responseHeaderModifiers: HTTPHeaderModifier[] | undefined;
+  /** Aborts the upstream attempt in flight, if any. Set by the forwarder. */
+  cancelAttempt: ((reason: Error) => void) | undefined;
+  /** Set once the request is abandoned (client gone, deadline passed): no attempt may start or write. */
+  cancelled: CancelReason | undefined;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Whether to add the reason header to failed replies. */
+  exposeFlag: boolean;
+}
+
+/** How a handler's work ended. `committed` is true once response headers went to the client. */
+export interface Outcome {
+  status: number;
+  committed: boolean;
+  flag?: ReasonFlag | undefined;
+  detail?: string | undefined;
+}
+
+/** Why a request was abandoned; undici passes it back to the forwarder, which reads the flag. */
+export class CancelReason extends Error {
+  readonly outriggerFlag: ReasonFlag;
+  constructor(flag: ReasonFlag, message: string) {
+    super(message);
+    this.outriggerFlag = flag;
+  }
+}
+
+/** Abandons the request: the attempt in flight is aborted and nothing further starts. */
+export function cancelRequest(ctx: RequestContext, reason: CancelReason): void {
+  if (ctx.cancelled) return;
+  ctx.cancelled = reason;
+  ctx.cancelAttempt?.(reason);
+}
+
+export type Handler = (ctx: RequestContext) => Promise<Outcome>;
+export type Layer = (next: Handler) => Handler;
+
+/** Builds a handler from layers listed outermost first, as linkerd2-proxy's `.push()` stacks read. */
+export function stack(terminal: Handler, ...outermostFirst: (Layer | undefined)[]): Handler {
+  let handler = terminal;
+  for (let i = outermostFirst.length - 1; i >= 0; i--) {
+    const layer = outermostFirst[i];
+    if (layer) handler = layer(handler);
+  }
+  return handler;
+}

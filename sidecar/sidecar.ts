@@ -1,0 +1,112 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { createAdminServer } from './admin/admin-server.ts';
+import { createListener, listen } from './listeners/http-server.ts';
+import { inboundHandlers } from './listeners/inbound.ts';
+import { outboundHandlers } from './listeners/outbound.ts';
+import type { RequestObserver } from './listeners/request-entry.ts';
+import { createLogger, type LogLevel } from './log.ts';
+import { AccessLog } from './observability/access-log.ts';
+import { ConfigStore } from './runtime/config-store.ts';
+import { UpstreamPools } from './upstream/pools.ts';
+
+export interface SidecarOptions {
+  service: string;
+  namespace: string;
+  /** HOST:PORT of the local app. */
+  app: string;
+  inboundPort: number;
+  outboundPort: number;
+  adminPort: number;
+  /** Address the inbound listener binds; the outbound and admin listeners are loopback only. */
+  inboundHost: string;
+  config: string;
+  accessLog: 'off' | 'stdout' | string;
+  logLevel: LogLevel;
+  logFormat: 'text' | 'json';
+  watch: boolean;
+}
+
+export interface RunningSidecar {
+  inboundPort: number;
+  outboundPort: number;
+  adminPort: number;
+  store: ConfigStore;
+  close(): Promise<void>;
+}
+
+/** Starts a sidecar: loads config (refusing to start on an invalid one), binds the listeners, then reports ready. */
+export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
+  const log = createLogger(`sidecar[${options.service}]`, { level: options.logLevel, format: options.logFormat });
+  const pools = new UpstreamPools();
+  const store = new ConfigStore(
+    options.config,
+    { pools, localService: { name: options.service, namespace: options.namespace }, appAddress: options.app },
+    log,
+  );
+  const first = await store.reload();
+  if (!first.ok) {
+    await pools.destroy();
+    throw new Error(`invalid config in ${options.config}:\n${first.errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.path}: ${e.message}`).join('\n')}`);
+  }
+  if (options.watch) store.watch();
+
+  const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog);
+  const observe: RequestObserver = accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : () => undefined;
+
+  let ready = false;
+  const inbound = inboundHandlers({ store, observe });
+  const outbound = outboundHandlers({ store, namespace: options.namespace, observe });
+  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade);
+  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade);
+  const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready });
+  const sockets = new Set<Socket>();
+  for (const server of [inboundServer, outboundServer]) {
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+  }
+
+  const servers: Server[] = [];
+  try {
+    const adminPort = await listen(adminServer, options.adminPort, '127.0.0.1');
+    servers.push(adminServer);
+    const inboundPort = await listen(inboundServer, options.inboundPort, options.inboundHost);
+    servers.push(inboundServer);
+    const outboundPort = await listen(outboundServer, options.outboundPort, '127.0.0.1');
+    servers.push(outboundServer);
+    ready = true;
+    log.info('ready', { inbound: `${options.inboundHost}:${inboundPort}`, outbound: `127.0.0.1:${outboundPort}`, admin: `127.0.0.1:${adminPort}`, app: options.app, version: store.current.version });
+    return {
+      inboundPort,
+      outboundPort,
+      adminPort,
+      store,
+      async close() {
+        ready = false;
+        store.close();
+        await closeServers(servers, sockets, 5_000);
+        await accessLog?.close();
+        await pools.close();
+      },
+    };
+  } catch (error) {
+    for (const server of servers) server.close();
+    store.close();
+    await pools.destroy();
+    throw error;
+  }
+}
+
+/** Stops accepting, closes idle keep-alive connections, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
+async function closeServers(servers: Server[], sockets: Set<Socket>, graceMs: number): Promise<void> {
+  const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  for (const server of servers) server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+  await Promise.race([closed, timeout]);
+  clearTimeout(timer);
+  for (const socket of sockets) socket.destroy();
+  await closed;
+}

@@ -1,0 +1,101 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { addForwardedHeaders, stripHopByHop } from '../http/headers.ts';
+import { STATUS_CODES } from 'node:http';
+import { REASONS } from '../http/reason.ts';
+import type { ServiceRuntime } from '../runtime/service.ts';
+import { classifyUpstreamError } from './classify-error.ts';
+
+/**
+ * WebSocket and other `Upgrade` requests: the handshake goes through the endpoint's undici pool; after a 101 the
+ * two sockets are spliced. A refusal (any non-101 answer) is relayed to the client and the connection closed.
+ */
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, service: ServiceRuntime | undefined, path: string): void {
+  socket.on('error', () => socket.destroy());
+  const endpoint = service?.balancer.pick();
+  const pool = endpoint && service?.dispatcherFor(endpoint);
+  if (!pool) {
+    rawReply(socket, REASONS.UH.status, 'UH: no healthy upstream endpoint');
+    return;
+  }
+  const protocol = req.headers.upgrade ?? 'websocket';
+  const headers = req.headers;
+  stripHopByHop(headers, false);
+  addForwardedHeaders(headers, req.socket.remoteAddress);
+  pool.dispatch(
+    { path, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: headers as Record<string, string>, upgrade: protocol, body: null },
+    new UpgradeHandler(socket, head),
+  );
+}
+
+class UpgradeHandler implements Dispatcher.DispatchHandler {
+  private readonly client: Duplex;
+  private readonly head: Buffer;
+  private responded = false;
+
+  constructor(client: Duplex, head: Buffer) {
+    this.client = client;
+    this.head = head;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.client.once('close', () => {
+      if (!this.responded) controller.abort(new Error('client disconnected'));
+    });
+  }
+
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
+    this.responded = true;
+    const client = this.client;
+    client.write(`HTTP/1.1 ${statusCode} Switching Protocols\r\n${serializeHeaders(headers)}\r\n`);
+    if (this.head.length > 0) upstream.write(this.head);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.pipe(client);
+    client.pipe(upstream);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    this.responded = true;
+    stripHopByHop(headers, false);
+    delete headers['content-length'];
+    headers.connection = 'close';
+    this.client.write(`HTTP/1.1 ${statusCode} ${statusMessage ?? ''}\r\n${serializeHeaders(headers)}\r\n`);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.client.write(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.client.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.responded) {
+      this.client.destroy();
+      return;
+    }
+    this.responded = true;
+    const flag = classifyUpstreamError(error);
+    rawReply(this.client, REASONS[flag].status, `${flag}: ${REASONS[flag].text}`);
+  }
+}
+
+function serializeHeaders(headers: IncomingHttpHeaders): string {
+  let out = '';
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out += `${name}: ${v}\r\n`;
+    else out += `${name}: ${value}\r\n`;
+  }
+  return out;
+}
+
+function rawReply(socket: Duplex, status: number, body: string): void {
+  const text = `${body}\n`;
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+}
