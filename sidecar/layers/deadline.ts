@@ -9,6 +9,8 @@ export function deadline(timeoutMs: number | undefined): Layer | undefined {
   return (next: Handler): Handler =>
     (ctx) =>
       new Promise<Outcome>((resolve) => {
+        const at = performance.now() + timeoutMs;
+        if (ctx.deadlineAt === undefined || at < ctx.deadlineAt) ctx.deadlineAt = at;
         let settled = false;
         const settle = (outcome: Outcome): void => {
           if (settled) return;

@@ -52,6 +52,9 @@ class DiscardHandler implements Dispatcher.DispatchHandler {
   constructor(target: MirrorTarget) {
     this.target = target;
   }
+  onRequestStart(): void {}
+  onResponseStart(): void {}
+  onResponseData(): void {}
   onResponseEnd(): void {
     this.target.onSent('sent');
   }

@@ -7,7 +7,7 @@ export function pickEndpoint(balancer: Balancer, serviceLabel: string, hashKey?:
   return (next: Handler): Handler =>
     (ctx) => {
       if (hashKey && ctx.hashKey === undefined) ctx.hashKey = hashKey(ctx.req);
-      const endpoint = balancer.pick(ctx.hashKey);
+      const endpoint = balancer.pick(ctx.hashKey, ctx.triedEndpoints);
       if (!endpoint) return Promise.resolve({ status: 503, committed: false, flag: 'UH', detail: `Service ${serviceLabel} has no healthy endpoint` });
       ctx.endpoint = endpoint;
       return next(ctx);

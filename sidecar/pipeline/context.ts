@@ -38,6 +38,17 @@ export interface RequestContext {
   cancelAttempt: ((reason: Error) => void) | undefined;
   /** Set once the request is abandoned (client gone, deadline passed): no attempt may start or write. */
   cancelled: CancelReason | undefined;
+  /**
+   * Set by the retry layer: asked when an attempt's response starts; true means "this response may be retried",
+   * so the forwarder drains it instead of sending it to the client.
+   */
+  retryableResponse: ((status: number, headers: IncomingHttpHeaders) => boolean) | undefined;
+  /** The request body kept for replay when the retry layer buffered it; sent instead of streaming `req`. */
+  replayBody: Buffer | undefined;
+  /** `performance.now()` time by which the whole request must finish, when a deadline applies. */
+  deadlineAt: number | undefined;
+  /** Endpoints earlier attempts used; the balancer avoids them when another healthy endpoint exists. */
+  triedEndpoints: Set<Endpoint> | undefined;
   bytesReceived: number;
   bytesSent: number;
   /** Whether to add the reason header to failed replies. */
@@ -50,6 +61,8 @@ export interface Outcome {
   committed: boolean;
   flag?: ReasonFlag | undefined;
   detail?: string | undefined;
+  /** The upstream's `Retry-After`, in ms, when it sent one on a response that was not committed. */
+  retryAfterMs?: number | undefined;
 }
 
 /** Why a request was abandoned; undici passes it back to the forwarder, which reads the flag. */

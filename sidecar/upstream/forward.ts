@@ -27,7 +27,7 @@ export function forwardTo(resolveTarget: (ctx: RequestContext) => AttemptTarget)
           path: ctx.upstreamPath,
           method: ctx.method as Dispatcher.HttpMethod,
           headers: ctx.upstreamHeaders as Record<string, string | string[]>,
-          body: ctx.hasBody ? ctx.req : null,
+          body: ctx.replayBody ?? (ctx.hasBody ? ctx.req : null),
           headersTimeout: target.headersTimeoutMs,
           bodyTimeout: target.bodyTimeoutMs,
         },
@@ -36,11 +36,25 @@ export function forwardTo(resolveTarget: (ctx: RequestContext) => AttemptTarget)
     });
 }
 
+const MAX_DRAIN_BYTES = 64 * 1024;
+
+/** `Retry-After` as delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private readonly ctx: RequestContext;
   private readonly resolve: (outcome: Outcome) => void;
   private status = 0;
   private committed = false;
+  /** Draining a response the retry layer wants to retry: it is read and dropped, never sent. */
+  private discarding = false;
+  private discarded = 0;
+  private retryAfterMs: number | undefined;
   private settled = false;
   private readonly startedAt = performance.now();
 
@@ -68,6 +82,11 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const res = ctx.res;
     this.status = statusCode;
     if (statusCode < 200) return; // interim responses other than 101 are not forwarded
+    if (ctx.retryableResponse?.(statusCode, headers)) {
+      this.discarding = true;
+      this.retryAfterMs = parseRetryAfter(headers['retry-after']);
+      return;
+    }
     stripHopByHop(headers, false);
     const modifiers = ctx.responseHeaderModifiers;
     if (modifiers) for (const modifier of modifiers) applyHeaderModifier(headers, modifier);
@@ -76,6 +95,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.discarding) {
+      // Small error bodies are drained so the connection stays reusable; a large one is not worth reading.
+      this.discarded += chunk.length;
+      if (this.discarded > MAX_DRAIN_BYTES) controller.abort(new Error('retried response too large to drain'));
+      return;
+    }
     const res = this.ctx.res;
     this.ctx.bytesSent += chunk.length;
     if (!res.write(chunk)) {
@@ -85,6 +110,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    if (this.discarding) {
+      this.finish({ status: this.status, committed: false, retryAfterMs: this.retryAfterMs });
+      return;
+    }
     const res = this.ctx.res;
     for (const _name in trailers) {
       res.addTrailers(trailers as Record<string, string>);
@@ -98,6 +127,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     if (ctx.cancelled?.outriggerFlag === 'DC') {
       this.finish({ status: 499, committed: this.committed, flag: 'DC' });
+      return;
+    }
+    if (this.discarding) {
+      this.finish({ status: this.status, committed: false, retryAfterMs: this.retryAfterMs });
       return;
     }
     const flag = (error as { outriggerFlag?: Outcome['flag'] }).outriggerFlag ?? classifyUpstreamError(error);

@@ -84,7 +84,6 @@ metadata:
   name: ${service}
   namespace: ${namespace}
 spec:
-  endpoints:
-${addresses.map((a) => `    - address: ${a}`).join('\n')}
+  endpoints:${addresses.length === 0 ? ' []' : `\n${addresses.map((a) => `    - address: ${a}`).join('\n')}`}
 `;
 }
