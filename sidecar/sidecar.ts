@@ -56,7 +56,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   let ready = false;
   const inbound = inboundHandlers({ store, observe });
-  const outbound = outboundHandlers({ store, namespace: options.namespace, observe });
+  const outbound = outboundHandlers({ store, namespace: options.namespace, source: `${options.service}.${options.namespace}`, observe });
   const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade);
   const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade);
   const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready });

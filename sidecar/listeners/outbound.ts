@@ -8,9 +8,14 @@ import { parseAuthority } from '../routing/service-key.ts';
 import { createContext, runChain, splitTarget, type RequestObserver } from './request-entry.ts';
 import { proxyUpgrade } from '../upstream/upgrade.ts';
 
+/** Names the calling Service on mesh hops: read by the receiving sidecar (rate-limit keys, metrics). */
+export const SOURCE_HEADER = 'x-outrigger-source';
+
 export interface OutboundOptions {
   store: ConfigStore;
   namespace: string;
+  /** This sidecar's Service as `name.namespace`, sent upstream in `x-outrigger-source` (overwriting any the app set). */
+  source: string;
   observe: RequestObserver;
 }
 
@@ -50,6 +55,7 @@ export function outboundHandlers(options: OutboundOptions): {
       }
       if (target.authority !== undefined) req.headers.host = target.authority;
       const ctx = createContext(req, res, 'outbound', target.path, target.query, config);
+      ctx.upstreamHeaders[SOURCE_HEADER] = options.source;
       const found = resolve(req, config, target.path, target.query, target.authority);
       if ('error' in found) {
         runChain(ctx, () => Promise.resolve({ status: 0, committed: false, flag: found.error, detail: found.detail }), options.observe);
