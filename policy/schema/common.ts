@@ -13,7 +13,8 @@ export function parseDuration(text: string): number {
 
 export const duration = z
   .string()
-  .regex(DURATION, 'must be a Gateway API duration such as "500ms", "10s" or "1m30s"')
+  // abort: refinements comparing durations (backendRequest <= request) must not run on a string that failed to parse.
+  .regex(DURATION, { error: 'must be a Gateway API duration such as "500ms", "10s" or "1m30s"', abort: true })
   .transform(parseDuration);
 
 /** RFC 1123 label, as Kubernetes object names and namespaces. */

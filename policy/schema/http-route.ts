@@ -65,7 +65,11 @@ const requestMirror = z
     backendRef: serviceRef,
     percent: z.number().int().min(0).max(100).optional(),
     fraction: z
-      .strictObject({ numerator: z.number().int().min(0), denominator: z.number().int().min(1).default(100) })
+      // abort: the numerator check below must not run against an invalid denominator.
+      .strictObject({
+        numerator: z.number().int().min(0, { abort: true }),
+        denominator: z.number().int().min(1, { abort: true }).default(100),
+      })
       .refine((f) => f.numerator <= f.denominator, { message: 'numerator must not exceed denominator' })
       .optional(),
   })
@@ -122,7 +126,8 @@ const parentRef = z.strictObject({
 export const httpRouteSpec = z.strictObject({
   parentRefs: z.array(parentRef).min(1).max(32),
   hostnames: z.array(hostname).max(16).optional(),
-  rules: z.array(routeRule).max(64).default([{}]),
+  // A function, so each route gets its own rule object rather than one shared, mutable default.
+  rules: z.array(routeRule).max(64).default(() => [{}]),
 });
 
 export const httpRoute = z.strictObject({

@@ -14,7 +14,7 @@ export const meshSpec = z.strictObject({
       loadBalancer: loadBalancer.optional(),
       timeout: timeouts.optional(),
     })
-    .default({}),
+    .default(() => ({})),
   upstream: z
     .strictObject({
       /** Keep-alive connections per endpoint. */
@@ -22,7 +22,7 @@ export const meshSpec = z.strictObject({
       /** Below Node's 5 s server keep-alive, so the sidecar never reuses a socket the app is closing. */
       idleTimeout: duration.default(4_000),
     })
-    .default({ maxConnectionsPerEndpoint: 128, idleTimeout: 4_000 }),
+    .default(() => ({ maxConnectionsPerEndpoint: 128, idleTimeout: 4_000 })),
 });
 
 export const mesh = z.strictObject({
@@ -34,7 +34,8 @@ export const mesh = z.strictObject({
     labels: z.record(z.string(), z.string()).optional(),
     annotations: z.record(z.string(), z.string()).optional(),
   }),
-  spec: meshSpec.default(meshSpec.parse({})),
+  // Defaults are functions so that no two resources share (and could mutate) one default object.
+  spec: meshSpec.default(() => meshSpec.parse({})),
 });
 
 export type Mesh = z.output<typeof mesh>;

@@ -6,7 +6,11 @@ import { metadata } from './common.ts';
 const hostPort = z
   .string()
   .max(300)
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'must be HOST:PORT, e.g. "127.0.0.1:8080" or "[::1]:8080"')
+  // abort: without a HOST:PORT shape there is no port to range-check, and a second message would mislead.
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, {
+    error: 'must be HOST:PORT, e.g. "127.0.0.1:8080" or "[::1]:8080"',
+    abort: true,
+  })
   .refine((value) => {
     const p = Number(value.slice(value.lastIndexOf(':') + 1));
     return p >= 1 && p <= 65535;

@@ -69,51 +69,90 @@ export const retry = z.strictObject({
   bufferLimitBytes: z.number().int().min(0).max(16 * 1024 * 1024).optional(),
 });
 
+/**
+ * Per upstream Service limits (always on; defaults as Envoy's thresholds: 1024, 1024, 1024, 3) and an opt-in
+ * error-rate breaker, on only when `errorRate` is present (defaults 50 %, 20 requests, 10s window, 30s reset).
+ */
 export const circuitBreaker = z.strictObject({
+  /** Connections to the Service in all, split across its endpoints' pools. */
   maxConnections: z.number().int().min(1).optional(),
+  /** Requests in flight beyond `maxConnections`, waiting for a connection. */
   maxPendingRequests: z.number().int().min(0).optional(),
   maxParallelRequests: z.number().int().min(1).optional(),
   maxParallelRetries: z.number().int().min(0).optional(),
   errorRate: z
     .strictObject({
+      /** Opens when more than this share of the window's requests failed. */
       thresholdPercent: percentage.optional(),
+      /** Requests the window must hold before the breaker may open. */
       volumeThreshold: z.number().int().min(1).optional(),
-      window: duration.optional(),
+      /** Rolling window the error rate is measured over, in 10 buckets. */
+      window: duration.refine((ms) => ms >= 1000, 'must be at least 1s').optional(),
+      /** Time open before one probe request is let through. */
       resetTimeout: duration.optional(),
     })
     .optional(),
 });
 
+/**
+ * Outlier ejection, on by default with Envoy's defaults: 5 consecutive 5xx or gateway errors (0 disables either),
+ * interval 10s, ejection 30s × times ejected up to 300s, at most 10 % ejected (at least one, never the last healthy).
+ */
 export const passiveHealthCheck = z.strictObject({
   consecutive5XxErrors: z.number().int().min(0).optional(),
   consecutiveGatewayErrors: z.number().int().min(0).optional(),
+  /** Each interval without an ejection lowers the next ejection's multiplier by one. */
   interval: duration.optional(),
   baseEjectionTime: duration.optional(),
   maxEjectionTime: duration.optional(),
   maxEjectionPercent: percentage.optional(),
 });
 
-const rateLimitKey = z.strictObject({
-  type: z.enum(['Header', 'ClientAddress', 'SourceService']),
-  header: headerName.optional(),
-});
+/**
+ * Which bucket a request draws from. `Header`: the header's value (requests without it share one bucket, "unkeyed");
+ * `ClientAddress`: the client's IP (inbound: as the calling sidecar saw it, see sidecar/layers/rate-limit/request-key.ts);
+ * `SourceService`: the calling Service, from `x-outrigger-source`. No key: one bucket for all requests.
+ */
+const rateLimitKey = z
+  .strictObject({
+    type: z.enum(['Header', 'ClientAddress', 'SourceService']),
+    header: headerName.optional(),
+  })
+  .refine((k) => k.type !== 'Header' || k.header !== undefined, { message: 'type Header needs header', path: ['header'] })
+  .refine((k) => k.type === 'Header' || k.header === undefined, { message: 'header is only for type Header', path: ['header'] });
 
+/** `requests` per `unit`, with bursts of up to `burst` (default `requests`): a token bucket. */
 const rateLimitRule = z.strictObject({
-  requests: z.number().int().min(1),
+  requests: z.number().int().min(1).max(1_000_000),
   unit: z.enum(['Second', 'Minute', 'Hour']),
-  burst: z.number().int().min(1).optional(),
+  burst: z.number().int().min(1).max(1_000_000).optional(),
   key: rateLimitKey.optional(),
 });
 
-export const rateLimit = z.strictObject({
-  local: rateLimitRule.optional(),
-  global: rateLimitRule
-    .extend({
-      redis: z.strictObject({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }),
-      failureMode: z.enum(['Open', 'Closed']).default('Open'),
-    })
-    .optional(),
+const globalRateLimitRule = rateLimitRule.extend({
+  redis: z.strictObject({
+    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    /** Longest a request waits for Redis before `failureMode` decides (default 50 ms). */
+    timeout: duration.refine((ms) => ms >= 1 && ms <= 1000, 'must be between 1ms and 1s').optional(),
+  }),
+  /** What to do when Redis does not answer in time: `Open` admits the request, `Closed` answers 429. */
+  failureMode: z.enum(['Open', 'Closed']).default('Open'),
 });
+
+/**
+ * `direction: Inbound` (default): the target Service's own sidecars enforce the limits on traffic they receive, as
+ * Linkerd does. `Outbound`: each caller's sidecar enforces them on its calls to the Service. `local` counts in each
+ * sidecar alone; `global` is shared by every sidecar through Redis. `headers: Always` adds `RateLimit` fields to
+ * admitted responses too (default: only to 429s).
+ */
+export const rateLimit = z
+  .strictObject({
+    direction: z.enum(['Inbound', 'Outbound']).default('Inbound'),
+    local: rateLimitRule.optional(),
+    global: globalRateLimitRule.optional(),
+    headers: z.enum(['OnLimited', 'Always']).default('OnLimited'),
+  })
+  .refine((r) => r.local !== undefined || r.global !== undefined, { message: 'set local, global or both' });
 
 export const faultInjection = z.strictObject({
   delay: z.strictObject({ fixedDelay: duration, percentage: percentage.default(100) }).optional(),

@@ -56,6 +56,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private discarded = 0;
   private retryAfterMs: number | undefined;
   private settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly cancel: (reason: Error) => void;
   private readonly startedAt = performance.now();
 
   constructor(ctx: RequestContext, resolve: (outcome: Outcome) => void) {
@@ -63,20 +65,29 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.resolve = resolve;
     const endpoint = ctx.endpoint;
     if (endpoint) endpoint.active++;
+    // Cancellable from the start: an attempt still queued for a connection is abandoned at once and aborted
+    // when undici hands it over, rather than holding the request until the connect timeout.
+    this.cancel = (reason) => {
+      if (this.controller) {
+        this.controller.abort(reason);
+        return;
+      }
+      const flag = (reason as { outriggerFlag?: Outcome['flag'] }).outriggerFlag ?? 'UC';
+      this.finish({ status: flag === 'DC' ? 499 : 0, committed: false, flag, detail: reason.message });
+    };
+    ctx.cancelAttempt = this.cancel;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    if (this.ctx.cancelled) {
-      controller.abort(this.ctx.cancelled);
-      return;
-    }
-    this.ctx.cancelAttempt = (reason) => controller.abort(reason);
+    this.controller = controller;
+    if (this.settled) controller.abort(new Error('attempt abandoned before it started'));
+    else if (this.ctx.cancelled) controller.abort(this.ctx.cancelled);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     const ctx = this.ctx;
-    if (ctx.cancelled) {
-      controller.abort(ctx.cancelled);
+    if (ctx.cancelled || this.settled) {
+      controller.abort(ctx.cancelled ?? new Error("attempt abandoned"));
       return;
     }
     const res = ctx.res;
@@ -145,7 +156,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     const ctx = this.ctx;
-    ctx.cancelAttempt = undefined;
+    if (ctx.cancelAttempt === this.cancel) ctx.cancelAttempt = undefined;
     const endpoint = ctx.endpoint;
     if (endpoint) {
       endpoint.active--;

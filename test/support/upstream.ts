@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 
 export interface TestUpstream {
@@ -17,8 +18,8 @@ export async function startUpstream(handler: (req: IncomingMessage, res: ServerR
     res.setHeader('x-served-by', name);
     handler(req, res);
   });
-  const upgraded = new Set<import('node:stream').Duplex>();
-  server.on('upgrade', (_req, socket: import('node:stream').Duplex) => {
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (_req, socket: Duplex) => {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
   });
