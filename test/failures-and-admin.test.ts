@@ -71,7 +71,7 @@ spec:
     const res = await send(sidecar.outboundPort, { headers: { host: 'dead', ...debug } });
     assert.equal(res.status, 502);
     assert.equal(res.headers['x-outrigger-reason'], 'UF');
-    assert.match(res.body, /^UF: upstream connection failure/);
+    assert.match(res.body, /^UF: upstream connection failure: after 3 attempts: /, 'retried twice by default, then the cause is reported');
     assert.ok(res.headers['x-request-id']);
   });
 

@@ -81,6 +81,9 @@ function clusters(state: AdminState): unknown {
     loadBalancer: service.settings.loadBalancer.type,
     connectTimeoutMs: service.settings.connectTimeoutMs,
     idleTimeoutMs: service.settings.idleTimeoutMs,
+    circuitBreaker: { ...service.limiter.state(), errorRate: service.breaker?.state() ?? null },
+    outlierDetection: service.detector?.summary() ?? null,
+    retryBudget: { retries: service.retryBudget.retries, budgetExhausted: service.retryBudget.budgetExhausted },
     endpoints: service.endpoints.map((e: Endpoint) => ({
       address: e.address,
       weight: e.weight,
@@ -91,6 +94,7 @@ function clusters(state: AdminState): unknown {
       failed: e.failed,
       latencyEstimateMs: Math.round(e.latencyEstimateMs * 100) / 100,
       connections: state.pools.stats(e.address),
+      outlier: service.detector?.state(e) ?? null,
     })),
   });
   return {

@@ -4,9 +4,12 @@ import type { TrafficPolicy } from '../../policy/schema/traffic-policy.ts';
 import { compileRouteTables, type CompiledRule, type RouteTable } from '../routing/route-table.ts';
 import type { UpstreamPools } from '../upstream/pools.ts';
 import type { Handler } from '../pipeline/context.ts';
+import type { Logger } from '../log.ts';
 import { buildService, type EndpointInput, type ServiceRuntime } from './service.ts';
 import { serviceSettings } from './settings.ts';
 import { buildRuleHandler, buildDefaultHandler, type MirrorReport } from './rule-handler.ts';
+import { deadline } from '../layers/deadline.ts';
+import { stack } from '../pipeline/context.ts';
 
 /** One generation of the sidecar's configuration, built once when config loads and swapped atomically. */
 export interface RuntimeConfig {
@@ -33,10 +36,11 @@ export interface CompileOptions {
   localService: { name: string; namespace: string };
   appAddress: string;
   onMirror?: MirrorReport;
+  log: Logger;
 }
 
 /** TrafficPolicy sections whose layers are not in this sidecar yet: refused rather than silently ignored. */
-const NOT_YET_ENFORCED = ['retry', 'circuitBreaker', 'healthCheck', 'rateLimit', 'faultInjection', 'fallback'] as const;
+const NOT_YET_ENFORCED = ['rateLimit'] as const;
 
 export type CompileResult = { ok: true; config: RuntimeConfig } | { ok: false; errors: ConfigError[] };
 
@@ -74,7 +78,7 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
   for (const key of serviceKeys) {
     const [name = '', namespace = ''] = splitKey(key);
     const settings = serviceSettings(mesh, policies.get(key));
-    services.set(key, buildService(name, namespace, endpointsByService.get(key) ?? [], settings, options.pools, options.previous?.services.get(key)));
+    services.set(key, buildService(name, namespace, endpointsByService.get(key) ?? [], settings, options.pools, options.previous?.services.get(key), options.log));
   }
   const { name: localName, namespace: localNamespace } = options.localService;
   const localKey = `${localName}.${localNamespace}`;
@@ -85,6 +89,7 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
     serviceSettings(mesh, policies.get(localKey)),
     options.pools,
     options.previous?.inbound,
+    options.log,
   );
 
   const routeTables = compileRouteTables(policy.routes);
@@ -95,7 +100,7 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
     }
   }
   const defaultHandlers = new Map<string, Handler>();
-  for (const [key, service] of services) defaultHandlers.set(key, buildDefaultHandler(service));
+  for (const [key, service] of services) defaultHandlers.set(key, buildDefaultHandler(service, services));
 
   const poolKeys = new Set<string>(inbound.poolKeys);
   for (const service of services.values()) for (const k of service.poolKeys) poolKeys.add(k);
@@ -114,7 +119,7 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
       ruleHandlers,
       defaultHandlers,
       inbound,
-      inboundHandler: buildDefaultHandler(inbound),
+      inboundHandler: stack((ctx) => inbound.handler(ctx), deadline(inbound.settings.requestTimeoutMs)),
     },
   };
 }

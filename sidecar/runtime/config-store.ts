@@ -2,6 +2,13 @@ import { watch, type FSWatcher } from 'node:fs';
 import { loadPolicyPath, type ConfigError } from '../../policy/load.ts';
 import type { Logger } from '../log.ts';
 import { compileRuntime, type CompileOptions, type RuntimeConfig } from './compile.ts';
+import { retireService } from './service.ts';
+
+/** Stops the timers and breakers of a replaced generation that the new one did not take over. */
+function retireGeneration(old: RuntimeConfig, replacement: RuntimeConfig): void {
+  for (const [key, service] of old.services) retireService(service, replacement.services.get(key));
+  retireService(old.inbound, replacement.inbound);
+}
 
 export interface ReloadStatus {
   ok: boolean;
@@ -77,6 +84,10 @@ export class ConfigStore {
   }
 
   close(): void {
+    if (this.active) {
+      for (const service of this.active.services.values()) retireService(service, undefined);
+      retireService(this.active.inbound, undefined);
+    }
     clearTimeout(this.debounce);
     this.watcher?.close();
     this.watcher = undefined;
@@ -93,7 +104,9 @@ export class ConfigStore {
       const compiled = compileRuntime(loaded.policy, { ...this.options, generation: this.generation + 1, previous: this.active });
       if (compiled.ok) {
         this.generation++;
+        const replaced = this.active;
         this.active = compiled.config;
+        if (replaced) retireGeneration(replaced, compiled.config);
         status = { ok: true, at: new Date(), errors: [] };
         this.log.info('config loaded', { version: compiled.config.version, generation: this.generation, files: loaded.policy.files.length });
       } else {

@@ -2,6 +2,10 @@ import { deadline } from '../layers/deadline.ts';
 import { mirror, type MirrorTarget } from '../layers/mirror.ts';
 import { redirectHandler } from '../layers/redirect.ts';
 import { requestFilters } from '../layers/request-filters.ts';
+import { fallback } from '../layers/fallback/fallback.ts';
+import { faultInjection } from '../layers/fault/fault-injection.ts';
+import { resolveRetryPolicy, type RouteRetry } from '../layers/retry/policy.ts';
+import { retryLayer } from '../layers/retry/retry-layer.ts';
 import { stack, type Handler, type Outcome } from '../pipeline/context.ts';
 import { mirrorSelected } from '../routing/filters.ts';
 import type { BackendTarget, CompiledRule } from '../routing/route-table.ts';
@@ -11,7 +15,9 @@ export type MirrorReport = (service: string, outcome: Parameters<MirrorTarget['o
 
 /**
  * The chain for one HTTPRoute rule, outermost first:
- *   redirect (answers alone) | request filters → mirror → deadline → backend split → [service: pick endpoint → forward]
+ *   redirect (answers alone)
+ *   | request filters → mirror → deadline → backend split
+ *     → [per backend: backend filters → fault → fallback → retry → [Service: circuit → limit → pick → outlier → forward]]
  */
 export function buildRuleHandler(
   rule: CompiledRule,
@@ -26,48 +32,71 @@ export function buildRuleHandler(
   const parent = services.get(parentKey);
   const requestTimeoutMs = rule.timeouts.requestMs ?? parent?.settings.requestTimeoutMs;
   return stack(
-    backendSplit(rule, parentKey, services, matchedPrefix),
+    backendSplit(rule, parentKey, services, matchedPrefix, rule.retry, rule.timeouts.backendRequestMs),
     requestFilters(rule.filters, matchedPrefix),
     mirror(mirrorTargets(rule, services, onMirror)),
     deadline(requestTimeoutMs),
   );
 }
 
-/** Straight to a Service when no route matches, with its default request timeout. */
-export function buildDefaultHandler(service: ServiceRuntime): Handler {
-  return stack(
-    (ctx) => {
-      ctx.destination = service.key;
-      return service.handler(ctx);
-    },
-    deadline(service.settings.requestTimeoutMs),
-  );
+/** Straight to a Service when no route matches, with its default request timeout and resilience policy. */
+export function buildDefaultHandler(service: ServiceRuntime, services: ReadonlyMap<string, ServiceRuntime>): Handler {
+  return stack(serviceEntry(service, services, undefined, undefined), deadline(service.settings.requestTimeoutMs));
+}
+
+/**
+ * What every request to a Service goes through once its destination is chosen: fault injection, the fallback
+ * (outside retries, so it answers only when retries could not help), then retries with the route's overrides
+ * around the Service's own chain, each attempt re-picking an endpoint.
+ */
+export function serviceEntry(
+  service: ServiceRuntime,
+  services: ReadonlyMap<string, ServiceRuntime>,
+  routeRetry: RouteRetry | undefined,
+  backendRequestMs: number | undefined,
+): Handler {
+  const policy = service.settings.policy;
+  const toService: Handler = (ctx) => {
+    ctx.destination = service.key;
+    return service.handler(ctx);
+  };
+  const fallbackSpec = policy?.fallback;
+  let fallbackService: Handler | undefined;
+  if (fallbackSpec && 'backendRef' in fallbackSpec) {
+    const other = services.get(`${fallbackSpec.backendRef.name}.${fallbackSpec.backendRef.namespace ?? service.namespace}`);
+    if (other && other !== service) fallbackService = stack((ctx) => ((ctx.destination = other.key), other.handler(ctx)), retryFor(other, undefined, undefined));
+  }
+  return stack(toService, faultInjection(policy?.faultInjection), fallback(fallbackSpec, fallbackService), retryFor(service, routeRetry, backendRequestMs));
+}
+
+function retryFor(service: ServiceRuntime, routeRetry: RouteRetry | undefined, backendRequestMs: number | undefined) {
+  const policy = resolveRetryPolicy(service.settings.policy?.retry, routeRetry);
+  return retryLayer(backendRequestMs !== undefined ? { ...policy, perTryTimeoutMs: backendRequestMs } : policy, service.retryBudget);
 }
 
 /**
  * Weighted choice among the rule's backendRefs, then that backend's own filters, then its Service chain.
  * A rule without backendRefs sends to its parent Service, as Linkerd and the GAMMA examples do.
  */
-function backendSplit(rule: CompiledRule, parentKey: string, services: ReadonlyMap<string, ServiceRuntime>, matchedPrefix: string | undefined): Handler {
+function backendSplit(
+  rule: CompiledRule,
+  parentKey: string,
+  services: ReadonlyMap<string, ServiceRuntime>,
+  matchedPrefix: string | undefined,
+  routeRetry: RouteRetry | undefined,
+  backendRequestMs: number | undefined,
+): Handler {
   const noBackend = (detail: string): Promise<Outcome> => Promise.resolve({ status: 500, committed: false, flag: 'NB', detail });
   if (rule.backends.all.length === 0) {
     const parent = services.get(parentKey);
     if (!parent) return () => noBackend(`Service ${parentKey} is unknown`);
-    return (ctx) => {
-      ctx.destination = parent.key;
-      return parent.handler(ctx);
-    };
+    return serviceEntry(parent, services, routeRetry, backendRequestMs);
   }
   const perBackend = new Map<BackendTarget, Handler>();
   for (const backend of rule.backends.all) {
     const key = `${backend.service}.${backend.namespace}`;
     const service = services.get(key);
-    const toService: Handler = service
-      ? (ctx) => {
-          ctx.destination = key;
-          return service.handler(ctx);
-        }
-      : () => noBackend(`backend Service ${key} is unknown`);
+    const toService: Handler = service ? serviceEntry(service, services, routeRetry, backendRequestMs) : () => noBackend(`backend Service ${key} is unknown`);
     perBackend.set(backend, stack(toService, requestFilters(backend.filters, matchedPrefix)));
   }
   return (ctx) => {

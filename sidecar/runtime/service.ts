@@ -1,9 +1,18 @@
 import type { IncomingMessage } from 'node:http';
-import type { LoadBalancerSpec } from '../../policy/schema/traffic-policy.ts';
+import type { LoadBalancerSpec, TrafficPolicy } from '../../policy/schema/traffic-policy.ts';
 import { createBalancer, type Balancer } from '../balancers/balancer.ts';
 import { hashKeyFor } from '../balancers/hash-key.ts';
 import { Endpoint } from '../endpoints/endpoint.ts';
+import { ConcurrencyLimiter, concurrencyLimit, poolSizePerEndpoint } from '../layers/circuit/concurrency-limit.ts';
+import { ErrorRateBreaker, circuitBreaker } from '../layers/circuit/error-rate-breaker.ts';
+import { resolveConcurrencyLimits, resolveErrorRate, sameErrorRate } from '../layers/circuit/resolve.ts';
+import { OutlierDetector } from '../layers/outlier/outlier-detector.ts';
+import { outlierObserver } from '../layers/outlier/observer-layer.ts';
+import { resolveOutlierDetection } from '../layers/outlier/resolve.ts';
 import { pickEndpoint } from '../layers/pick-endpoint.ts';
+import { RetryBudget } from '../layers/retry/budget.ts';
+import { resolveRetryPolicy } from '../layers/retry/policy.ts';
+import type { Logger } from '../log.ts';
 import { stack, type Handler } from '../pipeline/context.ts';
 import { forwardTo, type AttemptTarget } from '../upstream/forward.ts';
 import type { UpstreamPools } from '../upstream/pools.ts';
@@ -12,12 +21,15 @@ export interface ServiceSettings {
   loadBalancer: LoadBalancerSpec;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Upper bound of keep-alive connections per endpoint (Mesh `upstream.maxConnectionsPerEndpoint`). */
   connectionsPerEndpoint: number;
   /** Default whole-request timeout for routes that set none; 0 = none. */
   requestTimeoutMs: number;
   /** Stream idle timeouts (Envoy: 5 min). */
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** The Service's TrafficPolicy spec, for the resilience layers. */
+  policy: TrafficPolicy['spec'] | undefined;
 }
 
 export interface EndpointInput {
@@ -26,7 +38,7 @@ export interface EndpointInput {
   zone?: string | undefined;
 }
 
-/** A destination Service as one config generation sees it: its endpoints, balancer, pools and chain. */
+/** A destination Service as one config generation sees it: endpoints, balancer, pools, resilience state, chain. */
 export interface ServiceRuntime {
   readonly key: string;
   readonly name: string;
@@ -34,15 +46,21 @@ export interface ServiceRuntime {
   readonly endpoints: readonly Endpoint[];
   readonly balancer: Balancer;
   readonly settings: ServiceSettings;
-  /** Picks an endpoint and forwards: the innermost part of every chain to this Service. */
+  /** circuit breaker → concurrency limit → pick endpoint → outlier observer → forward. Retries wrap it per route. */
   readonly handler: Handler;
   readonly poolKeys: readonly string[];
+  readonly limiter: ConcurrencyLimiter;
+  readonly breaker: ErrorRateBreaker | undefined;
+  readonly detector: OutlierDetector | undefined;
+  /** Shared by every route to this Service, so retries are bounded per upstream, not per route. */
+  readonly retryBudget: RetryBudget;
   dispatcherFor(endpoint: Endpoint): AttemptTarget['pool'] | undefined;
 }
 
 /**
- * Builds a Service's runtime. Endpoints carried over from the previous generation keep their in-flight counts and
- * latency estimates, so a reload neither resets the balancer's view nor double-counts requests in flight.
+ * Builds a Service's runtime. State that must survive a reload is carried over from the previous generation:
+ * endpoints (in-flight counts, latency estimates, ejections), the concurrency limiter (requests in flight), the
+ * breaker and the retry budget when their settings did not change.
  */
 export function buildService(
   name: string,
@@ -51,18 +69,34 @@ export function buildService(
   settings: ServiceSettings,
   pools: UpstreamPools,
   previous: ServiceRuntime | undefined,
+  log: Logger,
 ): ServiceRuntime {
   const key = `${name}.${namespace}`;
+  const policy = settings.policy;
   const peakEwma = settings.loadBalancer.peakEWMA;
   const endpoints = endpointInputs.map((input) => {
     const old = previous?.endpoints.find((e) => e.address === input.address && e.weight === input.weight && e.zone === input.zone);
     return old ?? new Endpoint({ ...input, ...(peakEwma ? { defaultRttMs: peakEwma.defaultRTT, decayMs: peakEwma.decay } : {}) });
   });
+
+  const limits = resolveConcurrencyLimits(policy?.circuitBreaker);
+  const limiter = previous?.limiter ?? new ConcurrencyLimiter(key, limits);
+  limiter.update(limits);
+  const errorRate = resolveErrorRate(policy?.circuitBreaker);
+  const breaker =
+    previous?.breaker && sameErrorRate(previous.breaker.options, errorRate) ? previous.breaker : errorRate ? new ErrorRateBreaker(key, errorRate, log) : undefined;
+  const outlier = resolveOutlierDetection(policy?.healthCheck?.passive);
+  const detector = outlier ? new OutlierDetector({ service: key, endpoints, options: outlier, logger: log, previous: previous?.detector }) : undefined;
+  const budgetConfig = resolveRetryPolicy(policy?.retry).budget;
+  const retryBudget =
+    previous && JSON.stringify(resolveRetryPolicy(previous.settings.policy?.retry).budget) === JSON.stringify(budgetConfig) ? previous.retryBudget : new RetryBudget(budgetConfig);
+
+  const connectionsPerEndpoint = poolSizePerEndpoint(limits.maxConnections, Math.max(1, endpoints.length), settings.connectionsPerEndpoint);
   const targets = new Map<Endpoint, AttemptTarget>();
   const poolKeys: string[] = [];
   for (const endpoint of endpoints) {
     const { pool, key: poolKey } = pools.get(endpoint.address, {
-      connectionsPerEndpoint: settings.connectionsPerEndpoint,
+      connectionsPerEndpoint,
       idleTimeoutMs: settings.idleTimeoutMs,
       connectTimeoutMs: settings.connectTimeoutMs,
     });
@@ -71,12 +105,9 @@ export function buildService(
   }
   const balancer = createBalancer(settings.loadBalancer, endpoints);
   const lb = settings.loadBalancer;
-  const hashKey =
-    lb.type === 'ConsistentHash' && lb.consistentHash
-      ? (req: IncomingMessage) => hashKeyFor(lb, req.headers, req.socket.remoteAddress)
-      : undefined;
+  const hashKey = lb.type === 'ConsistentHash' && lb.consistentHash ? (req: IncomingMessage) => hashKeyFor(lb, req.headers, req.socket.remoteAddress) : undefined;
   const forward = forwardTo((ctx) => targets.get(ctx.endpoint as Endpoint) as AttemptTarget);
-  const handler = stack(forward, pickEndpoint(balancer, key, hashKey));
+  const handler = stack(forward, circuitBreaker(breaker), concurrencyLimit(limiter), pickEndpoint(balancer, key, hashKey), outlierObserver(detector));
   return {
     key,
     name,
@@ -86,6 +117,16 @@ export function buildService(
     settings,
     handler,
     poolKeys,
+    limiter,
+    breaker,
+    detector,
+    retryBudget,
     dispatcherFor: (endpoint) => targets.get(endpoint)?.pool,
   };
+}
+
+/** Releases what a replaced generation held and the new one did not take over (timers, breakers). */
+export function retireService(old: ServiceRuntime, replacement: ServiceRuntime | undefined): void {
+  if (old.detector && old.detector !== replacement?.detector) old.detector.close();
+  if (old.breaker && old.breaker !== replacement?.breaker) old.breaker.shutdown();
 }

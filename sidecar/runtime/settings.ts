@@ -21,5 +21,6 @@ export function serviceSettings(mesh: MeshSpec, policy: TrafficPolicy | undefine
     requestTimeoutMs: timeout?.http?.requestTimeout ?? defaults.timeout?.http?.requestTimeout ?? 0,
     headersTimeoutMs: DEFAULT_STREAM_IDLE_MS,
     bodyTimeoutMs: DEFAULT_STREAM_IDLE_MS,
+    policy: spec,
   };
 }

@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { REASONS } from '../../http/reason.ts';
 import { CancelReason, type Handler, type Layer, type Outcome, type RequestContext } from '../../pipeline/context.ts';
 import { parseRetryAfter } from '../../upstream/forward.ts';
 import { retryWaitMs } from './backoff.ts';
@@ -194,9 +193,9 @@ class RetryRun {
     if (flag === undefined) return this.ctx.cancelled ? this.abandoned(outcome) : outcome;
     switch (this.denied) {
       case 'limit': {
+        // The cause keeps its own flag and status (a refused connection stays 502 UF); the detail says retries ran out.
         if (this.retries === 0) return outcome;
-        const last = outcome.detail ? `${flag} (${outcome.detail})` : flag;
-        return { status: REASONS.URX.status, committed: false, flag: 'URX', detail: `after ${this.retries + 1} attempts: ${last}` };
+        return { ...outcome, detail: `after ${this.retries + 1} attempts: ${outcome.detail ?? flag}` };
       }
       case 'budget':
         return { ...outcome, detail: note('retry budget exhausted', outcome.detail) };
