@@ -31,6 +31,8 @@ test('budget: at least one ejection when the percentage allows any, as a user wi
   assert.equal(ejectionBudget(3, 10), 1, 'Envoy would allow 0 here');
   assert.equal(ejectionBudget(1, 10), 1, 'the last-healthy rule, not the budget, protects a single endpoint');
   assert.equal(ejectionBudget(20, 10), 2);
+  assert.equal(ejectionBudget(3, 50), 2, 'half, rounded up: with 3 replicas two may be out');
+  assert.equal(ejectionBudget(11, 10), 2);
   assert.equal(ejectionBudget(10, 50), 5);
   assert.equal(ejectionBudget(3, 100), 3);
   assert.equal(ejectionBudget(3, 0), 0, '0 % disables ejection');

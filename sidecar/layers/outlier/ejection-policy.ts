@@ -39,5 +39,5 @@ export function decayedTimesEjected(timesEjected: number, returnedAt: number, no
  */
 export function ejectionBudget(endpointCount: number, maxEjectionPercent: number): number {
   if (maxEjectionPercent <= 0 || endpointCount <= 0) return 0;
-  return Math.max(1, Math.floor((endpointCount * maxEjectionPercent) / 100));
+  return Math.max(1, Math.ceil((endpointCount * maxEjectionPercent) / 100 - 1e-9));
 }

@@ -143,8 +143,8 @@ test('times ejected decays by one per interval without ejection', () => {
   assert.match(lines.at(-1)?.message ?? '', /ejected for 30000 ms/);
 });
 
-test('all bad with the default 10 %: one ejected, the refusal logged once per streak', () => {
-  const { detector, endpoints, lines, feed } = setup(3);
+test('all bad with Envoy\'s 10 %: one ejected, the refusal logged once per streak', () => {
+  const { detector, endpoints, lines, feed } = setup(3, { maxEjectionPercent: 10 });
   for (const endpoint of endpoints) feed(endpoint, E500, 5);
   assert.deepEqual(endpoints.map((e) => e.healthy), [false, true, true]);
   feed(endpoints[1], E500, 10);
@@ -155,7 +155,7 @@ test('all bad with the default 10 %: one ejected, the refusal logged once per st
 });
 
 test('a refused ejection waits for another full streak, and ejects once the budget frees up', () => {
-  const { endpoints, feed } = setup(3);
+  const { endpoints, feed } = setup(3, { maxEjectionPercent: 10 });
   const [first, second] = endpoints;
   feed(first, E500, 5);
   feed(second, E500, 5);
@@ -181,8 +181,17 @@ test('a single endpoint is never ejected', () => {
   assert.equal(endpoints[0]?.healthy, true);
 });
 
+test('with the default 50 %, two of three bad replicas are both ejected; the third never is', () => {
+  const { endpoints, feed } = setup(3);
+  feed(endpoints[0], E500, 5);
+  feed(endpoints[1], E500, 5);
+  assert.deepEqual(endpoints.map((e) => e.healthy), [false, false, true]);
+  feed(endpoints[2], E500, 5);
+  assert.equal(endpoints[2]?.healthy, true, 'the last healthy endpoint stays');
+});
+
 test('maxEjectionPercent allows several ejections in a large Service', () => {
-  const { endpoints, feed } = setup(20);
+  const { endpoints, feed } = setup(20, { maxEjectionPercent: 10 });
   for (const endpoint of endpoints.slice(0, 5)) feed(endpoint, E500, 5);
   assert.equal(endpoints.filter((e) => !e.healthy).length, 2);
 });

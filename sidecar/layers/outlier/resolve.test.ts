@@ -10,7 +10,7 @@ test('passive health checking is on by default with Envoy defaults', () => {
     intervalMs: 10_000,
     baseEjectionTimeMs: 30_000,
     maxEjectionTimeMs: 300_000,
-    maxEjectionPercent: 10,
+    maxEjectionPercent: 50,
   });
   assert.deepEqual(resolveOutlierDetection({}), DEFAULT_OUTLIER_DETECTION);
 });
