@@ -41,7 +41,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const pools = new UpstreamPools();
   const store = new ConfigStore(
     options.config,
-    { pools, localService: { name: options.service, namespace: options.namespace }, appAddress: options.app },
+    { pools, localService: { name: options.service, namespace: options.namespace }, appAddress: options.app, log },
     log,
   );
   const first = await store.reload();

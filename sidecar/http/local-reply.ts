@@ -9,15 +9,15 @@ export function sendLocalReply(
   res: ServerResponse,
   status: number,
   body: string,
-  options: { flag?: ReasonFlag | undefined; exposeFlag?: boolean; headers?: Record<string, string>; close?: boolean } = {},
+  options: { flag?: ReasonFlag | undefined; exposeFlag?: boolean; headers?: Record<string, string>; close?: boolean; exactBody?: boolean } = {},
 ): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const payload = Buffer.from(body.endsWith('\n') ? body : `${body}\n`);
+  const payload = Buffer.from(options.exactBody || body.endsWith('\n') ? body : `${body}\n`);
   res.statusCode = status;
-  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  if (!options.headers || !Object.keys(options.headers).some((h) => h.toLowerCase() === 'content-type')) res.setHeader('content-type', 'text/plain; charset=utf-8');
   res.setHeader('content-length', payload.length);
   if (options.headers) for (const [name, value] of Object.entries(options.headers)) res.setHeader(name, value);
   if (options.flag !== undefined && options.exposeFlag) res.setHeader(REASON_HEADER, options.flag);

@@ -1,7 +1,7 @@
 import type { ConfigError, PolicySet } from '../../policy/load.ts';
 import { meshSpec, type MeshSpec } from '../../policy/schema/mesh.ts';
 import type { TrafficPolicy } from '../../policy/schema/traffic-policy.ts';
-import { compileRouteTables, type CompiledRule, type RouteTable } from '../routing/route-table.ts';
+import { compileRouteTables, RouteCompileError, type CompiledRule, type RouteTable } from '../routing/route-table.ts';
 import type { UpstreamPools } from '../upstream/pools.ts';
 import type { Handler } from '../pipeline/context.ts';
 import type { Logger } from '../log.ts';
@@ -39,9 +39,6 @@ export interface CompileOptions {
   log: Logger;
 }
 
-/** TrafficPolicy sections whose layers are not in this sidecar yet: refused rather than silently ignored. */
-const NOT_YET_ENFORCED = ['rateLimit'] as const;
-
 export type CompileResult = { ok: true; config: RuntimeConfig } | { ok: false; errors: ConfigError[] };
 
 export function compileRuntime(policy: PolicySet, options: CompileOptions): CompileResult {
@@ -50,20 +47,18 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
   const policies = new Map<string, TrafficPolicy>();
   for (const sourced of policy.trafficPolicies) {
     const tp = sourced.resource;
-    for (const section of NOT_YET_ENFORCED) {
-      if (tp.spec[section] !== undefined) {
-        errors.push({
-          file: sourced.file,
-          line: sourced.line,
-          column: 1,
-          path: `spec.${section}`,
-          message: `"${section}" is not enforced by this sidecar version; remove it rather than rely on it`,
-        });
-      }
-    }
     for (const ref of tp.spec.targetRefs) policies.set(`${ref.name}.${ref.namespace ?? tp.metadata.namespace}`, tp);
   }
-  if (errors.length > 0) return { ok: false, errors };
+  let routeTables: Map<string, RouteTable>;
+  try {
+    routeTables = compileRouteTables(policy.routes);
+  } catch (error) {
+    // The loader already checks what compiling can refuse; this keeps a gap between the two a located error.
+    const message = error instanceof RouteCompileError ? error.message : String(error);
+    const route = policy.routes.find((r) => message.includes(`${r.resource.metadata.namespace}/${r.resource.metadata.name} `));
+    errors.push({ file: route?.file ?? policy.files[0] ?? '', line: route?.line ?? 1, column: 1, path: '', message });
+    return { ok: false, errors };
+  }
 
   const endpointsByService = new Map<string, EndpointInput[]>();
   for (const { resource } of policy.endpoints) {
@@ -90,9 +85,9 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
     options.pools,
     options.previous?.inbound,
     options.log,
+    'inbound',
   );
 
-  const routeTables = compileRouteTables(policy.routes);
   const ruleHandlers = new Map<CompiledRule, Handler>();
   for (const [parentKey, table] of routeTables) {
     for (const rule of table.rules) {
@@ -119,7 +114,7 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
       ruleHandlers,
       defaultHandlers,
       inbound,
-      inboundHandler: stack((ctx) => inbound.handler(ctx), deadline(inbound.settings.requestTimeoutMs)),
+      inboundHandler: stack((ctx) => inbound.handler(ctx), inbound.rateLimit?.layer, deadline(inbound.settings.requestTimeoutMs)),
     },
   };
 }

@@ -16,7 +16,7 @@ export type MirrorReport = (service: string, outcome: Parameters<MirrorTarget['o
 /**
  * The chain for one HTTPRoute rule, outermost first:
  *   redirect (answers alone)
- *   | request filters → mirror → deadline → backend split
+ *   | rate limit (of the Service addressed) → request filters → mirror → deadline → backend split
  *     → [per backend: backend filters → fault → fallback → retry → [Service: circuit → limit → pick → outlier → forward]]
  */
 export function buildRuleHandler(
@@ -33,6 +33,7 @@ export function buildRuleHandler(
   const requestTimeoutMs = rule.timeouts.requestMs ?? parent?.settings.requestTimeoutMs;
   return stack(
     backendSplit(rule, parentKey, services, matchedPrefix, rule.retry, rule.timeouts.backendRequestMs),
+    parent?.rateLimit?.layer,
     requestFilters(rule.filters, matchedPrefix),
     mirror(mirrorTargets(rule, services, onMirror)),
     deadline(requestTimeoutMs),
@@ -41,7 +42,7 @@ export function buildRuleHandler(
 
 /** Straight to a Service when no route matches, with its default request timeout and resilience policy. */
 export function buildDefaultHandler(service: ServiceRuntime, services: ReadonlyMap<string, ServiceRuntime>): Handler {
-  return stack(serviceEntry(service, services, undefined, undefined), deadline(service.settings.requestTimeoutMs));
+  return stack(serviceEntry(service, services, undefined, undefined), service.rateLimit?.layer, deadline(service.settings.requestTimeoutMs));
 }
 
 /**

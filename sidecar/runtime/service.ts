@@ -12,6 +12,7 @@ import { resolveOutlierDetection } from '../layers/outlier/resolve.ts';
 import { pickEndpoint } from '../layers/pick-endpoint.ts';
 import { RetryBudget } from '../layers/retry/budget.ts';
 import { resolveRetryPolicy } from '../layers/retry/policy.ts';
+import { createRateLimit, resolveRateLimits, type RateLimitRuntime } from '../layers/rate-limit/rate-limit-runtime.ts';
 import type { Logger } from '../log.ts';
 import { stack, type Handler } from '../pipeline/context.ts';
 import { forwardTo, type AttemptTarget } from '../upstream/forward.ts';
@@ -54,6 +55,8 @@ export interface ServiceRuntime {
   readonly detector: OutlierDetector | undefined;
   /** Shared by every route to this Service, so retries are bounded per upstream, not per route. */
   readonly retryBudget: RetryBudget;
+  /** Rate limits this sidecar enforces for the Service: on calls to it (outbound) or, for the local app, on traffic it receives. */
+  readonly rateLimit: RateLimitRuntime | undefined;
   dispatcherFor(endpoint: Endpoint): AttemptTarget['pool'] | undefined;
 }
 
@@ -70,6 +73,7 @@ export function buildService(
   pools: UpstreamPools,
   previous: ServiceRuntime | undefined,
   log: Logger,
+  direction: 'inbound' | 'outbound' = 'outbound',
 ): ServiceRuntime {
   const key = `${name}.${namespace}`;
   const policy = settings.policy;
@@ -90,6 +94,9 @@ export function buildService(
   const budgetConfig = resolveRetryPolicy(policy?.retry).budget;
   const retryBudget =
     previous && JSON.stringify(resolveRetryPolicy(previous.settings.policy?.retry).budget) === JSON.stringify(budgetConfig) ? previous.retryBudget : new RetryBudget(budgetConfig);
+
+  const limitsHere = resolveRateLimits(policy?.rateLimit, direction);
+  const rateLimit = limitsHere ? createRateLimit(limitsHere, { name, namespace }, { logger: log, previous: previous?.rateLimit }) : undefined;
 
   const connectionsPerEndpoint = poolSizePerEndpoint(limits.maxConnections, Math.max(1, endpoints.length), settings.connectionsPerEndpoint);
   const targets = new Map<Endpoint, AttemptTarget>();
@@ -121,6 +128,7 @@ export function buildService(
     breaker,
     detector,
     retryBudget,
+    rateLimit,
     dispatcherFor: (endpoint) => targets.get(endpoint)?.pool,
   };
 }
@@ -129,4 +137,5 @@ export function buildService(
 export function retireService(old: ServiceRuntime, replacement: ServiceRuntime | undefined): void {
   if (old.detector && old.detector !== replacement?.detector) old.detector.close();
   if (old.breaker && old.breaker !== replacement?.breaker) old.breaker.shutdown();
+  if (old.rateLimit && old.rateLimit !== replacement?.rateLimit) void old.rateLimit.close();
 }

@@ -25,7 +25,7 @@ export function fallback(spec: FallbackSpec | undefined, otherService: Handler |
       if ('response' in spec) {
         const headers: Record<string, string> = { [FALLBACK_HEADER]: 'response' };
         for (const h of spec.response.headers ?? []) headers[h.name] = h.value;
-        sendLocalReply(ctx.res, spec.response.status, spec.response.body ?? '', { flag: outcome.flag, exposeFlag: ctx.exposeFlag, headers });
+        sendLocalReply(ctx.res, spec.response.status, spec.response.body ?? '', { flag: outcome.flag, exposeFlag: ctx.exposeFlag, headers, exactBody: true });
         return { status: spec.response.status, committed: true, flag: outcome.flag, detail: `fallback response after ${outcome.flag}` };
       }
       if (!otherService) return outcome;
