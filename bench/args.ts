@@ -1,4 +1,5 @@
 /** Command-line flags of `npm run bench` (`npx node bench/run.ts`). */
+import { SIDECAR_NODE_FLAGS } from '../cli/node-flags.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,7 +42,8 @@ export const USAGE = `Usage: npm run bench -- [flags]     (= npx node bench/run.
   --shapes a,b,...           c<connections>-<100b|16k> (default ${DEFAULT_SHAPES.join(',')})
   --wrk-threads N            wrk threads (default 1, capped at the connection count)
   --ready-starts N           sidecar starts for time-to-ready (default 5)
-  --sidecar-node-flags "..." extra node flags for sidecars (or env OUTRIGGER_BENCH_SIDECAR_NODE_FLAGS)
+  --sidecar-node-flags "..." node flags for sidecars (env OUTRIGGER_BENCH_SIDECAR_NODE_FLAGS;
+                             default cli/node-flags.ts; "" for none)
   --sidecar-config-extra F   YAML appended to the sidecar config; enables the "policies on" row
   --out FILE                 Markdown report (default bench/RESULTS.md)
   --json FILE                also write raw measurements as JSON
@@ -121,7 +123,7 @@ function parseFlagsOrThrow(argv: string[], repoRoot: string): Flags {
   });
   const quick = values.quick;
   const extraFile = values['sidecar-config-extra'];
-  const nodeFlags = values['sidecar-node-flags'] ?? process.env['OUTRIGGER_BENCH_SIDECAR_NODE_FLAGS'] ?? '';
+  const nodeFlags = values['sidecar-node-flags'] ?? process.env['OUTRIGGER_BENCH_SIDECAR_NODE_FLAGS'] ?? SIDECAR_NODE_FLAGS.join(' ');
   return {
     durationS: positive(values.duration, quick ? 1 : 5, '--duration'),
     warmupS: positive(values.warmup, 1, '--warmup', true),

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SIDECAR_NODE_FLAGS } from '../../cli/node-flags.ts';
 import { catalogConfig, frontendConfig } from './mesh-config.ts';
 import { ProcessGroup, waitForOk } from './processes.ts';
 import { emptyStats, generateTraffic, percentile, type TickStats } from './traffic.ts';
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
 
   console.log('Starting the Outrigger demo mesh…');
   const sidecarArgs = (service: string, p: { app: number; inbound: number; outbound: number; admin: number }, config: string) => [
-    CLI, 'sidecar', '--service', service, '--app', `127.0.0.1:${p.app}`, '--inbound', String(p.inbound), '--inbound-host', '127.0.0.1', '--outbound', String(p.outbound), '--admin', String(p.admin), '--config', config,
+    ...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', service, '--app', `127.0.0.1:${p.app}`, '--inbound', String(p.inbound), '--inbound-host', '127.0.0.1', '--outbound', String(p.outbound), '--admin', String(p.admin), '--config', config,
   ];
   for (const c of layout.catalog) {
     group.start(c.name, [APP, '--role', 'catalog', '--name', c.name, '--port', String(c.app)], remember(c.name));

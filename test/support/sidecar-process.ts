@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SIDECAR_NODE_FLAGS } from '../../cli/node-flags.ts';
 
 const CLI = fileURLToPath(new URL('../../cli/outrigger.ts', import.meta.url));
 
@@ -27,7 +28,7 @@ export function writeConfig(files: Record<string, string>, dir = mkdtempSync(joi
 export async function startSidecarProcess(options: { service: string; app: string; config: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<SidecarProcess> {
   const child = spawn(
     process.execPath,
-    [CLI, 'sidecar', '--service', options.service, '--app', options.app, '--config', options.config, '--inbound', '0', '--inbound-host', '127.0.0.1', '--outbound', '0', '--admin', '0', '--log-format', 'json', ...(options.extraArgs ?? [])],
+    [...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', options.service, '--app', options.app, '--config', options.config, '--inbound', '0', '--inbound-host', '127.0.0.1', '--outbound', '0', '--admin', '0', '--log-format', 'json', ...(options.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   const logs: string[] = [];

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from '../../log.ts';
 import { GCRA_LUA, type GcraReply } from './gcra-script.ts';
 import type { Decision, Limiter, LimiterStats } from './limiter.ts';
@@ -33,7 +34,7 @@ interface GcraClient {
  * `failureMode` decides; the outage and the recovery are logged once each and counted.
  */
 export class RedisLimiter implements Limiter {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly options: RedisLimiterOptions;
   private readonly timeoutMs: number;
   private readonly where: string;
@@ -50,7 +51,7 @@ export class RedisLimiter implements Limiter {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
     this.where = redactUrl(options.url);
     const reconnectMaxMs = options.reconnectMaxMs ?? 1_000;
-    this.client = new Redis(options.url, {
+    this.client = new (loadRedis())(options.url, {
       lazyConnect: true, // constructing opens no socket; `connect()` (or the first request) does
       enableOfflineQueue: false, // while disconnected, commands fail at once instead of waiting for a reconnect
       maxRetriesPerRequest: 0, // a command lost with its connection is not resent later (its request was answered)
@@ -169,4 +170,12 @@ export class RedisLimiter implements Limiter {
 /** The URL without its password, for logs. */
 function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1[redacted]@');
+}
+
+/**
+ * ioredis is loaded on first use: it adds about 10 MB of resident memory, which sidecars without a global rate
+ * limit (most of them) should not pay.
+ */
+function loadRedis(): typeof RedisClient {
+  return (createRequire(import.meta.url)('ioredis') as { Redis: typeof RedisClient }).Redis;
 }
