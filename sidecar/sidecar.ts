@@ -50,6 +50,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     throw new Error(`invalid config in ${options.config}:\n${first.errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.path}: ${e.message}`).join('\n')}`);
   }
   if (options.watch) store.watch();
+  await waitForRateLimitBackends(store, log);
 
   const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog);
   const observe: RequestObserver = accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : () => undefined;
@@ -109,4 +110,15 @@ async function closeServers(servers: Server[], sockets: Set<Socket>, graceMs: nu
   clearTimeout(timer);
   for (const socket of sockets) socket.destroy();
   await closed;
+}
+
+/**
+ * Ready should mean "enforcing the config": give global rate-limit backends (Redis) up to a second to connect before
+ * the listeners open. A backend that does not answer by then is not fatal: its failure mode applies until it does.
+ */
+async function waitForRateLimitBackends(store: ConfigStore, log: ReturnType<typeof createLogger>): Promise<void> {
+  const config = store.current;
+  const runtimes = [config.inbound, ...config.services.values()].map((s) => s.rateLimit).filter((r) => r !== undefined);
+  const results = await Promise.all(runtimes.map((r) => r.whenReady(1_000)));
+  if (results.includes(false)) log.warn('a global rate limit backend is not reachable yet; its failure mode applies until it is');
 }

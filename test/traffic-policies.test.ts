@@ -22,7 +22,7 @@ describe('TrafficPolicy rate limits, faults and fallbacks through real sidecars'
     app = await startUpstream(echo, 'app');
     redis = await startRedis();
     const apiConfig = writeConfig({
-      'api.yaml': policy('api', `  rateLimit:\n    direction: Inbound\n    global: { requests: 10, unit: Minute, redis: { url: "${redis.url}" } }\n`),
+      'api.yaml': policy('api', `  rateLimit:\n    direction: Inbound\n    global: { requests: 10, unit: Minute, redis: { url: "${redis.url}", timeout: 1s } }\n`),
     });
     for (let i = 0; i < 2; i++) apiSidecars.push(await startSidecarProcess({ service: 'api', app: app.address, config: apiConfig }));
     const config = writeConfig({
@@ -60,6 +60,7 @@ describe('TrafficPolicy rate limits, faults and fallbacks through real sidecars'
     assert.equal(app.requests.length - before, 5);
   });
 
+  // A generous Redis timeout: on a busy test machine a 50 ms default can pass, and failing open would admit extra requests.
   test('a global limit is shared by two sidecars through Redis, under concurrent load', async () => {
     const ports = apiSidecars.map((s) => s.inboundPort);
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => send(ports[i % 2] as number, { headers: { host: 'api' } })));
