@@ -1,4 +1,4 @@
-import safeRegex from 'safe-regex2';
+import { regexRisk } from './regex-safety.ts';
 
 export const MAX_REGEX_LENGTH = 1024;
 
@@ -21,7 +21,7 @@ export function regexProblem(pattern: string): string | undefined {
   }
   const unsupported = re2Unsupported(pattern);
   if (unsupported) return `${unsupported} is not supported: match values use RE2 syntax, which has no lookarounds or backreferences`;
-  if (!safeRegex(pattern)) {
+  if (regexRisk(pattern) !== undefined) {
     return 'regular expression may backtrack catastrophically: nested quantifiers such as "(a+)+" or more than 25 quantifiers are not allowed';
   }
   return undefined;

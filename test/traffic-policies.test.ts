@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { send } from './support/client.ts';
+import { getJson, send } from './support/client.ts';
 import { startRedis, type TestRedis } from './support/redis.ts';
 import { endpointsYaml, startSidecarProcess, writeConfig, type SidecarProcess } from './support/sidecar-process.ts';
 import { echo, startUpstream, type TestUpstream } from './support/upstream.ts';
@@ -68,6 +68,10 @@ describe('TrafficPolicy rate limits, faults and fallbacks through real sidecars'
     const limited = results.filter((r) => r.status === 429).length;
     assert.equal(ok, 10);
     assert.equal(limited, 20);
+    const clusters = await getJson<{ inbound: { rateLimit: { allowed: number; limited: number } | null } }>(apiSidecars[0]!.adminPort, '/clusters');
+    const stats = clusters.body.inbound.rateLimit;
+    assert.ok(stats, '/clusters shows the inbound rate limit');
+    assert.equal(stats.allowed + stats.limited, 15, 'this sidecar took half of the 30 requests');
   });
 
   test('fault injection aborts only requests carrying the selector header', async () => {

@@ -84,6 +84,7 @@ function clusters(state: AdminState): unknown {
     circuitBreaker: { ...service.limiter.state(), errorRate: service.breaker?.state() ?? null },
     outlierDetection: service.detector?.summary() ?? null,
     retryBudget: { retries: service.retryBudget.retries, budgetExhausted: service.retryBudget.budgetExhausted },
+    rateLimit: service.rateLimit?.stats() ?? null,
     endpoints: service.endpoints.map((e: Endpoint) => ({
       address: e.address,
       weight: e.weight,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileFullMatch, literalPrefix } from './regex.ts';
-import { regexRisk } from './regex-safety.ts';
+import { regexRisk } from '../../policy/regex-safety.ts';
 
 describe('compileFullMatch', () => {
   it('anchors the whole pattern, alternation included', () => {

@@ -1,4 +1,4 @@
-import { regexRisk } from './regex-safety.ts';
+import { regexRisk } from '../../policy/regex-safety.ts';
 
 /**
  * Compiles a Gateway API `RegularExpression` match value, once, at config load.
