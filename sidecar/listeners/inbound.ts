@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { sendFailure } from '../http/local-reply.ts';
 import type { ConfigStore } from '../runtime/config-store.ts';
+import type { RequestTracer } from '../observability/request-trace.ts';
 import { createContext, runChain, splitTarget, type RequestObserver } from './request-entry.ts';
 import { proxyUpgrade } from '../upstream/upgrade.ts';
 
 /** Mesh traffic for the local app: everything arriving here goes to `--app`. */
-export function inboundHandlers(options: { store: ConfigStore; observe: RequestObserver }): {
+export function inboundHandlers(options: { store: ConfigStore; observe: RequestObserver; tracer?: RequestTracer | undefined }): {
   onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 } {
@@ -20,6 +21,7 @@ export function inboundHandlers(options: { store: ConfigStore; observe: RequestO
       }
       const ctx = createContext(req, res, 'inbound', target.path, target.query, config);
       ctx.destination = config.inbound.key;
+      ctx.trace = options.tracer?.begin(ctx);
       runChain(ctx, config.inboundHandler, options.observe);
     },
     onUpgrade(req, socket, head) {

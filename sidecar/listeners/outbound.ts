@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { sendFailure } from '../http/local-reply.ts';
 import type { Handler } from '../pipeline/context.ts';
 import type { ConfigStore } from '../runtime/config-store.ts';
+import type { RequestTracer } from '../observability/request-trace.ts';
 import type { RuntimeConfig } from '../runtime/compile.ts';
 import { parseAuthority } from '../routing/service-key.ts';
 import { createContext, runChain, splitTarget, type RequestObserver } from './request-entry.ts';
@@ -17,6 +18,7 @@ export interface OutboundOptions {
   /** This sidecar's Service as `name.namespace`, sent upstream in `x-outrigger-source` (overwriting any the app set). */
   source: string;
   observe: RequestObserver;
+  tracer?: RequestTracer | undefined;
 }
 
 /**
@@ -63,6 +65,7 @@ export function outboundHandlers(options: OutboundOptions): {
       }
       ctx.destination = found.key;
       ctx.routeName = found.routeName;
+      ctx.trace = options.tracer?.begin(ctx);
       runChain(ctx, found.handler, options.observe);
     },
     onUpgrade(req, socket, head) {

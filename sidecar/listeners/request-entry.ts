@@ -66,6 +66,7 @@ export function createContext(req: IncomingMessage, res: ServerResponse, directi
     deadlineAt: undefined,
     bytesReceived: 0,
     bytesSent: 0,
+    trace: undefined,
     exposeFlag: reasonHeader === 'Always' || (reasonHeader === 'OnRequest' && headers[DEBUG_REQUEST_HEADER] !== undefined),
   };
 }
@@ -89,5 +90,6 @@ export function finish(ctx: RequestContext, outcome: Outcome, observe: RequestOb
     sendFailure(ctx.res, outcome.flag, outcome.detail, ctx.exposeFlag);
     outcome = { ...outcome, status: ctx.res.statusCode, committed: true };
   }
+  ctx.trace?.end(ctx, outcome);
   observe(ctx, outcome);
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Endpoint } from '../endpoints/endpoint.ts';
 import type { ReasonFlag } from '../http/reason.ts';
 import type { HTTPHeaderModifier } from '../../policy/schema/http-route.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
 
 export type Direction = 'inbound' | 'outbound';
 
@@ -53,6 +54,8 @@ export interface RequestContext {
   bytesSent: number;
   /** Whether to add the reason header to failed replies. */
   exposeFlag: boolean;
+  /** This request's trace, when tracing is on and the request is sampled. */
+  trace: RequestTrace | undefined;
 }
 
 /** How a handler's work ended. `committed` is true once response headers went to the client. */

@@ -39,6 +39,7 @@ export function fakeContext(overrides: { method?: string; path?: string; headers
     triedEndpoints: undefined,
     bytesReceived: 0,
     bytesSent: 0,
+    trace: undefined,
     exposeFlag: true,
   };
 }

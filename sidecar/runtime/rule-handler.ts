@@ -5,8 +5,8 @@ import { requestFilters } from '../layers/request-filters.ts';
 import { fallback } from '../layers/fallback/fallback.ts';
 import { faultInjection } from '../layers/fault/fault-injection.ts';
 import { resolveRetryPolicy, type RouteRetry } from '../layers/retry/policy.ts';
-import { retryLayer } from '../layers/retry/retry-layer.ts';
-import { stack, type Handler, type Outcome } from '../pipeline/context.ts';
+import { retryLayer, type RetryInfo } from '../layers/retry/retry-layer.ts';
+import { stack, type Handler, type Outcome, type RequestContext } from '../pipeline/context.ts';
 import { mirrorSelected } from '../routing/filters.ts';
 import type { BackendTarget, CompiledRule } from '../routing/route-table.ts';
 import type { ServiceRuntime } from './service.ts';
@@ -72,7 +72,11 @@ export function serviceEntry(
 
 function retryFor(service: ServiceRuntime, routeRetry: RouteRetry | undefined, backendRequestMs: number | undefined) {
   const policy = resolveRetryPolicy(service.settings.policy?.retry, routeRetry);
-  return retryLayer(backendRequestMs !== undefined ? { ...policy, perTryTimeoutMs: backendRequestMs } : policy, service.retryBudget);
+  return retryLayer(backendRequestMs !== undefined ? { ...policy, perTryTimeoutMs: backendRequestMs } : policy, service.retryBudget, { onRetry: traceRetry });
+}
+
+function traceRetry(ctx: RequestContext, info: RetryInfo): void {
+  ctx.trace?.event('retry', { 'outrigger.retry.attempt': info.attempt, 'outrigger.retry.reason': String(info.reason), 'outrigger.retry.wait_ms': Math.round(info.waitMs) });
 }
 
 /**

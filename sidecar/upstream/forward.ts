@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { applyHeaderModifier } from '../routing/filters.ts';
 import { stripHopByHop } from '../http/headers.ts';
 import type { Handler, Outcome, RequestContext } from '../pipeline/context.ts';
+import type { AttemptTrace } from '../observability/request-trace.ts';
 import { classifyUpstreamError } from './classify-error.ts';
 
 export interface AttemptTarget {
@@ -20,7 +21,7 @@ export function forwardTo(resolveTarget: (ctx: RequestContext) => AttemptTarget)
   return (ctx) =>
     new Promise<Outcome>((resolve) => {
       const target = resolveTarget(ctx);
-      const handler = new ForwardHandler(ctx, resolve);
+      const handler = new ForwardHandler(ctx, resolve, ctx.trace?.attemptStart(ctx, ctx.endpoint));
       ctx.attempts++;
       target.pool.dispatch(
         {
@@ -60,9 +61,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private readonly cancel: (reason: Error) => void;
   private readonly startedAt = performance.now();
 
-  constructor(ctx: RequestContext, resolve: (outcome: Outcome) => void) {
+  private readonly attemptTrace: AttemptTrace | undefined;
+
+  constructor(ctx: RequestContext, resolve: (outcome: Outcome) => void, attemptTrace: AttemptTrace | undefined) {
     this.ctx = ctx;
     this.resolve = resolve;
+    this.attemptTrace = attemptTrace;
     const endpoint = ctx.endpoint;
     if (endpoint) endpoint.active++;
     // Cancellable from the start: an attempt still queued for a connection is abandoned at once and aborted
@@ -166,6 +170,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       const now = performance.now();
       if (outcome.flag !== 'DC') endpoint.observeLatency(now - this.startedAt, now);
     }
+    this.attemptTrace?.end(outcome);
     this.resolve(outcome);
   }
 }
