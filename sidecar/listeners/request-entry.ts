@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addForwardedHeaders, stripHopByHop } from '../http/headers.ts';
 import { sendFailure } from '../http/local-reply.ts';
 import { DEBUG_REQUEST_HEADER } from '../http/reason.ts';
-import { CancelReason, cancelRequest, type Direction, type Handler, type Outcome, type RequestContext } from '../pipeline/context.ts';
+import { CancelReason, cancelRequest, newRequestContext, type Direction, type Handler, type Outcome, type RequestContext } from '../pipeline/context.ts';
 import type { RuntimeConfig } from '../runtime/compile.ts';
 
 export type RequestObserver = (ctx: RequestContext, outcome: Outcome) => void;
@@ -39,36 +39,16 @@ export function createContext(req: IncomingMessage, res: ServerResponse, directi
   }
   addForwardedHeaders(headers, req.socket.remoteAddress);
   const reasonHeader = config.mesh.reasonHeader;
-  return {
+  return newRequestContext({
     req,
     res,
     direction,
-    method: req.method ?? 'GET',
     path,
     query,
     requestId,
-    startedAt: performance.now(),
     hasBody,
-    upstreamHeaders: headers,
-    upstreamPath: query ? `${path}?${query}` : path,
-    destination: '',
-    routeName: '',
-    hashKey: undefined,
-    endpoint: undefined,
-    attempts: 0,
-    flag: undefined,
-    responseHeaderModifiers: undefined,
-    cancelAttempt: undefined,
-    cancelled: undefined,
-    retryableResponse: undefined,
-    replayBody: undefined,
-    triedEndpoints: undefined,
-    deadlineAt: undefined,
-    bytesReceived: 0,
-    bytesSent: 0,
-    trace: undefined,
     exposeFlag: reasonHeader === 'Always' || (reasonHeader === 'OnRequest' && headers[DEBUG_REQUEST_HEADER] !== undefined),
-  };
+  });
 }
 
 /** Runs a chain and turns its outcome into a response: the single place failures become replies. */

@@ -96,3 +96,41 @@ export function stack(terminal: Handler, ...outermostFirst: (Layer | undefined)[
   }
   return handler;
 }
+
+/** What a listener knows when a request arrives; everything else starts empty and is filled in by the chain. */
+export interface ContextInit {
+  req: IncomingMessage;
+  res: ServerResponse;
+  direction: Direction;
+  path: string;
+  query: string;
+  requestId: string;
+  hasBody: boolean;
+  exposeFlag: boolean;
+}
+
+export function newRequestContext(init: ContextInit): RequestContext {
+  return {
+    ...init,
+    method: init.req.method ?? 'GET',
+    startedAt: performance.now(),
+    upstreamHeaders: init.req.headers,
+    upstreamPath: init.query ? `${init.path}?${init.query}` : init.path,
+    destination: '',
+    routeName: '',
+    hashKey: undefined,
+    endpoint: undefined,
+    attempts: 0,
+    flag: undefined,
+    responseHeaderModifiers: undefined,
+    cancelAttempt: undefined,
+    cancelled: undefined,
+    retryableResponse: undefined,
+    replayBody: undefined,
+    triedEndpoints: undefined,
+    deadlineAt: undefined,
+    bytesReceived: 0,
+    bytesSent: 0,
+    trace: undefined,
+  };
+}

@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import { Socket } from 'node:net';
-import type { RequestContext } from './context.ts';
+import { newRequestContext, type RequestContext } from './context.ts';
 
 /**
  * A request context over an unconnected socket, for unit tests of layers: replies written to `res` stay in
@@ -12,34 +12,7 @@ export function fakeContext(overrides: { method?: string; path?: string; headers
   req.url = overrides.path ?? '/';
   req.headers = { host: 'svc', ...overrides.headers };
   const res = new ServerResponse(req);
-  return {
-    req,
-    res,
-    direction: 'outbound',
-    method: req.method,
-    path: req.url,
-    query: '',
-    requestId: 'test-request',
-    startedAt: performance.now(),
-    hasBody: false,
-    upstreamHeaders: req.headers,
-    upstreamPath: req.url,
-    destination: 'svc.default',
-    routeName: '',
-    hashKey: undefined,
-    endpoint: undefined,
-    attempts: 0,
-    flag: undefined,
-    responseHeaderModifiers: undefined,
-    cancelAttempt: undefined,
-    cancelled: undefined,
-    retryableResponse: undefined,
-    replayBody: undefined,
-    deadlineAt: undefined,
-    triedEndpoints: undefined,
-    bytesReceived: 0,
-    bytesSent: 0,
-    trace: undefined,
-    exposeFlag: true,
-  };
+  const ctx = newRequestContext({ req, res, direction: 'outbound', path: req.url, query: '', requestId: 'test-request', hasBody: false, exposeFlag: true });
+  ctx.destination = 'svc.default';
+  return ctx;
 }

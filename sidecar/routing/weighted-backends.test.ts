@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { weightedBackends } from './weighted-backends.ts';
 import type { BackendTarget } from './weighted-backends.ts';
-
-/** mulberry32: a small seeded PRNG, so the distribution test is deterministic. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seeded } from '../balancers/fixtures.ts';
 
 function target(service: string, weight: number): BackendTarget {
   return { service, namespace: 'shop', weight, filters: [] };
