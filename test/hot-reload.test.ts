@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { getJson, send } from './support/client.ts';
@@ -83,5 +83,29 @@ describe('hot reload', () => {
     assert.equal(await servedBy(), 'v2');
     writeFileSync(file, endpointsYaml('catalog', [v1.address]));
     await until(servedBy, (s) => s === 'v1', 'the fixed config to serve');
+  });
+});
+
+describe('hot reload of a single config file replaced by rename (as editors and ConfigMap mounts do)', () => {
+  test('the new content is picked up', async () => {
+    const app = await startUpstream(echo, 'app');
+    const v1 = await startUpstream(echo, 'v1');
+    const v2 = await startUpstream(echo, 'v2');
+    const dir = writeConfig({ 'mesh.yaml': endpointsYaml('catalog', [v1.address]) });
+    const file = join(dir, 'mesh.yaml');
+    const sidecar = await startSidecarProcess({ service: 'app', app: app.address, config: file });
+    try {
+      const servedBy = async (): Promise<unknown> => (await send(sidecar.outboundPort, { headers: { host: 'catalog' } })).headers['x-served-by'];
+      assert.equal(await servedBy(), 'v1');
+      writeFileSync(`${file}.tmp`, endpointsYaml('catalog', [v2.address]));
+      renameSync(`${file}.tmp`, file);
+      await until(servedBy, (s) => s === 'v2', 'the replaced file to be loaded');
+      writeFileSync(`${file}.tmp`, endpointsYaml('catalog', [v1.address]));
+      renameSync(`${file}.tmp`, file);
+      await until(servedBy, (s) => s === 'v1', 'a second replacement to be loaded too');
+    } finally {
+      await sidecar.stop();
+      for (const u of [app, v1, v2]) await u.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadPolicyPath, type ConfigError } from '../../policy/load.ts';
 import type { Logger } from '../log.ts';
 import { compileRuntime, type CompileOptions, type RuntimeConfig } from './compile.ts';
@@ -69,11 +70,17 @@ export class ConfigStore {
     return this.reloading;
   }
 
-  /** Reloads when files under the config path change, after 100 ms of quiet. */
+  /**
+   * Reloads when files under the config path change, after 100 ms of quiet. A single file is watched through its
+   * folder: editors and Kubernetes ConfigMap mounts replace files by rename, which ends a watch on the file itself.
+   * Spurious events cost little, since an unchanged content hash is not reloaded.
+   */
   watch(): void {
     if (this.watcher) return;
     try {
-      this.watcher = watch(this.path, { recursive: true, persistent: false }, () => {
+      const isFile = statSync(this.path).isFile();
+      const target = isFile ? dirname(this.path) : this.path;
+      this.watcher = watch(target, { recursive: !isFile, persistent: false }, () => {
         clearTimeout(this.debounce);
         this.debounce = setTimeout(() => void this.reload(), 100);
       });
