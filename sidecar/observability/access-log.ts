@@ -4,22 +4,31 @@ import type { Outcome, RequestContext } from '../pipeline/context.ts';
 
 /**
  * One JSON line per request. Lines are batched and written once per event-loop turn, so logging never
- * blocks a request and costs one write syscall per batch rather than one per request.
+ * blocks a request and costs one write syscall per batch rather than one per request. With sampling, a share of
+ * successful requests is logged and every failure (status ≥ 400 or a reason flag) still is.
  */
 export class AccessLog {
   private readonly out: Writable;
+  private readonly sampleRate: number;
+  private readonly random: () => number;
   private pending: string[] = [];
   private scheduled = false;
 
-  constructor(destination: 'stdout' | string) {
+  constructor(destination: 'stdout' | string, options: { sampleRate?: number; random?: () => number } = {}) {
     this.out = destination === 'stdout' ? process.stdout : createWriteStream(destination, { flags: 'a' });
+    this.sampleRate = options.sampleRate ?? 1;
+    this.random = options.random ?? Math.random;
   }
 
   record(ctx: RequestContext, outcome: Outcome): void {
+    const failed = outcome.status >= 400 || ctx.flag !== undefined;
+    if (!failed && this.sampleRate < 1 && this.random() >= this.sampleRate) return;
     const durationMs = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
+    const length = ctx.req.headers['content-length'];
     this.pending.push(
       JSON.stringify({
         time: new Date().toISOString(),
+        traceId: ctx.trace?.traceId,
         requestId: ctx.requestId,
         direction: ctx.direction,
         method: ctx.method,
@@ -33,7 +42,9 @@ export class AccessLog {
         attempts: ctx.attempts,
         upstream: ctx.endpoint?.address,
         durationMs,
+        bytesReceived: length === undefined ? undefined : Number(length),
         bytesSent: ctx.bytesSent,
+        source: ctx.direction === 'inbound' ? ctx.req.headers['x-outrigger-source'] : undefined,
       }),
     );
     if (!this.scheduled) {

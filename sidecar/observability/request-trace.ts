@@ -7,6 +7,8 @@ import type { Outcome, RequestContext } from '../pipeline/context.ts';
  * the entry ends it with the outcome.
  */
 export interface RequestTrace {
+  /** The trace id (32 hex digits), for access logs. */
+  readonly traceId?: string | undefined;
   /** Before an attempt is dispatched; may write propagation headers (traceparent, b3, uber-trace-id) into `ctx.upstreamHeaders`. */
   attemptStart(ctx: RequestContext, endpoint: Endpoint | undefined): AttemptTrace;
   /** A notable moment in the request's life: `retry`, `rate_limited`, `circuit_open`, `endpoint_ejected`, … */
