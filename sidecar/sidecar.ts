@@ -7,6 +7,8 @@ import { outboundHandlers } from './listeners/outbound.ts';
 import type { RequestObserver } from './listeners/request-entry.ts';
 import { createLogger, type LogLevel } from './log.ts';
 import { AccessLog } from './observability/access-log.ts';
+import { OtelRequestTracer } from './observability/tracing/otel-tracer.ts';
+import { SidecarMetrics } from './observability/metrics/sidecar-metrics.ts';
 import { ConfigStore } from './runtime/config-store.ts';
 import { UpstreamPools } from './upstream/pools.ts';
 
@@ -39,10 +41,12 @@ export interface RunningSidecar {
 export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
   const log = createLogger(`sidecar[${options.service}]`, { level: options.logLevel, format: options.logFormat });
   const pools = new UpstreamPools();
+  const tracer = new OtelRequestTracer({ service: options.service, namespace: options.namespace, log });
   const store = new ConfigStore(
     options.config,
     { pools, localService: { name: options.service, namespace: options.namespace }, appAddress: options.app, log },
     log,
+    { onLoaded: (config) => tracer.configure(config.mesh.tracing) },
   );
   const first = await store.reload();
   if (!first.ok) {
@@ -53,14 +57,15 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   await waitForRateLimitBackends(store, log);
 
   const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog);
-  const observe: RequestObserver = accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : () => undefined;
+  const metrics = new SidecarMetrics({ source: store, service: options.service, namespace: options.namespace });
+  const observe: RequestObserver = metrics.observer(accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined);
 
   let ready = false;
-  const inbound = inboundHandlers({ store, observe });
-  const outbound = outboundHandlers({ store, namespace: options.namespace, source: `${options.service}.${options.namespace}`, observe });
+  const inbound = inboundHandlers({ store, observe, tracer });
+  const outbound = outboundHandlers({ store, namespace: options.namespace, source: `${options.service}.${options.namespace}`, observe, tracer });
   const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade);
   const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade);
-  const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready });
+  const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready, metrics });
   const sockets = new Set<Socket>();
   for (const server of [inboundServer, outboundServer]) {
     server.on('connection', (socket: Socket) => {
@@ -89,12 +94,14 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         store.close();
         await closeServers(servers, sockets, 5_000);
         await accessLog?.close();
+        await tracer.shutdown();
         await pools.close();
       },
     };
   } catch (error) {
     for (const server of servers) server.close();
     store.close();
+    await tracer.shutdown(0);
     await pools.destroy();
     throw error;
   }

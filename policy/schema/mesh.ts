@@ -4,6 +4,36 @@ import { loadBalancer, timeouts } from './traffic-policy.ts';
 
 /** Mesh (outrigger.dev/v1alpha1): mesh-wide settings and the defaults every Service gets. At most one per config. */
 
+// --- tracing (OpenTelemetry): read by sidecar/observability/tracing/ ---
+export const TRACE_PROPAGATION_FORMATS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger'] as const;
+export const meshTracing = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Share of requests that start a new trace; a request with a sampled parent follows its parent's decision. */
+  sampling: z.strictObject({ percentage: z.number().min(0).max(100).default(1) }).default(() => ({ percentage: 1 })),
+  otlp: z
+    .strictObject({
+      endpoint: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4318/v1/traces'),
+      protocol: z
+        .enum(['http/protobuf', 'grpc'])
+        .default('http/protobuf')
+        .refine((p) => p !== 'grpc', 'grpc is not supported in this version; use http/protobuf (OTLP/HTTP, port 4318)'),
+      headers: z.array(z.strictObject({ name: z.string().min(1), value: z.string() })).default(() => []),
+    })
+    .default(() => ({ endpoint: 'http://127.0.0.1:4318/v1/traces', protocol: 'http/protobuf' as const, headers: [] })),
+  /** Formats read from requests and written upstream. */
+  propagation: z.array(z.enum(TRACE_PROPAGATION_FORMATS)).min(1).default(() => [...TRACE_PROPAGATION_FORMATS]),
+});
+export type MeshTracing = z.output<typeof meshTracing>;
+// --- end tracing ---
+
+// --- metrics (Prometheus): read by sidecar/observability/metrics/ ---
+export const meshMetrics = z.strictObject({
+  /** `Istio`: `istio_requests_total{reporter,…}` and friends, so Istio dashboards work unchanged; `Outrigger`: `outrigger_*` with `direction`. */
+  naming: z.enum(['Istio', 'Outrigger']).default('Istio'),
+});
+export type MeshMetrics = z.output<typeof meshMetrics>;
+// --- end metrics ---
+
 export const meshSpec = z.strictObject({
   /** Suffix stripped from `Host` to find a Service: `catalog.shop.svc.<clusterDomain>` names Service `catalog` in `shop`. */
   clusterDomain: dnsSubdomain.default('cluster.local'),
@@ -23,6 +53,8 @@ export const meshSpec = z.strictObject({
       idleTimeout: duration.default(4_000),
     })
     .default(() => ({ maxConnectionsPerEndpoint: 128, idleTimeout: 4_000 })),
+  tracing: meshTracing.default(() => meshTracing.parse({})),
+  metrics: meshMetrics.default(() => ({ naming: 'Istio' as const })),
 });
 
 export const mesh = z.strictObject({

@@ -12,6 +12,8 @@ export interface AdminState {
   startedAt: Date;
   /** True once every listener is bound and config is loaded, until draining starts. */
   isReady: () => boolean;
+  /** Prometheus text exposition for `/metrics` and `/stats/prometheus` (Envoy's path). */
+  metrics?: { readonly contentType: string; metrics(): Promise<string> } | undefined;
 }
 
 /** The loopback admin API: liveness, readiness, the active config and the upstream view. JSON throughout. */
@@ -46,12 +48,33 @@ function route(state: AdminState, req: IncomingMessage, res: ServerResponse): vo
     case '/clusters':
       json(res, 200, clusters(state));
       return;
+    case '/metrics':
+    case '/stats/prometheus':
+      prometheus(state, res);
+      return;
     case '/':
-      json(res, 200, { service: state.service, endpoints: ['/live', '/ready', '/config_dump', '/clusters'] });
+      json(res, 200, { service: state.service, endpoints: ENDPOINTS });
       return;
     default:
-      json(res, 404, { error: `no admin endpoint ${path}`, endpoints: ['/live', '/ready', '/config_dump', '/clusters'] });
+      json(res, 404, { error: `no admin endpoint ${path}`, endpoints: ENDPOINTS });
   }
+}
+
+const ENDPOINTS = ['/live', '/ready', '/config_dump', '/clusters', '/metrics', '/stats/prometheus'];
+
+function prometheus(state: AdminState, res: ServerResponse): void {
+  const metrics = state.metrics;
+  if (!metrics) {
+    json(res, 404, { error: 'metrics are off' });
+    return;
+  }
+  metrics.metrics().then(
+    (text) => {
+      res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+      res.end(res.req.method === 'HEAD' ? undefined : text);
+    },
+    (error: unknown) => json(res, 500, { error: String(error) }),
+  );
 }
 
 function configDump(state: AdminState): unknown {

@@ -6,7 +6,11 @@ import { DEBUG_REQUEST_HEADER } from '../http/reason.ts';
 import { CancelReason, cancelRequest, newRequestContext, type Direction, type Handler, type Outcome, type RequestContext } from '../pipeline/context.ts';
 import type { RuntimeConfig } from '../runtime/compile.ts';
 
-export type RequestObserver = (ctx: RequestContext, outcome: Outcome) => void;
+/** Called once per finished request; `onStart`, when set, once as it enters its chain (e.g. an in-flight gauge). */
+export interface RequestObserver {
+  (ctx: RequestContext, outcome: Outcome): void;
+  onStart?: ((ctx: RequestContext) => void) | undefined;
+}
 
 /** Splits `req.url` (origin-form or absolute-form) into authority, path and query. Returns undefined when malformed. */
 export function splitTarget(url: string): { authority: string | undefined; path: string; query: string } | undefined {
@@ -54,6 +58,7 @@ export function createContext(req: IncomingMessage, res: ServerResponse, directi
 /** Runs a chain and turns its outcome into a response: the single place failures become replies. */
 export function runChain(ctx: RequestContext, handler: Handler, observe: RequestObserver): void {
   const res = ctx.res;
+  observe.onStart?.(ctx);
   res.once('close', () => {
     if (!res.writableFinished) cancelRequest(ctx, new CancelReason('DC', 'client disconnected'));
   });

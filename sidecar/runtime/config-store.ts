@@ -34,11 +34,14 @@ export class ConfigStore {
   private readonly path: string;
   private readonly options: Omit<CompileOptions, 'generation' | 'previous'>;
   private readonly log: Logger;
+  private readonly onLoaded: ((config: RuntimeConfig) => void) | undefined;
 
-  constructor(path: string, options: Omit<CompileOptions, 'generation' | 'previous'>, log: Logger) {
+  /** `onLoaded` runs after each generation is swapped in (the first load included), e.g. to reconfigure tracing. */
+  constructor(path: string, options: Omit<CompileOptions, 'generation' | 'previous'>, log: Logger, events: { onLoaded?: (config: RuntimeConfig) => void } = {}) {
     this.path = path;
     this.options = options;
     this.log = log;
+    this.onLoaded = events.onLoaded;
   }
 
   get current(): RuntimeConfig {
@@ -116,6 +119,11 @@ export class ConfigStore {
         if (replaced) retireGeneration(replaced, compiled.config);
         status = { ok: true, at: new Date(), errors: [] };
         this.log.info('config loaded', { version: compiled.config.version, generation: this.generation, files: loaded.policy.files.length });
+        try {
+          this.onLoaded?.(compiled.config);
+        } catch (error) {
+          this.log.error('config listener failed', { error: String(error) });
+        }
       } else {
         status = { ok: false, at: new Date(), errors: compiled.errors };
       }
