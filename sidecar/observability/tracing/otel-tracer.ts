@@ -92,7 +92,12 @@ export class OtelRequestTracer implements RequestTracer {
       { kind: ctx.direction === 'inbound' ? SpanKind.SERVER : SpanKind.CLIENT, attributes, startTime: ctx.startedAt },
       parent,
     );
-    if (!span.isRecording()) return undefined; // not sampled: nothing to end, headers pass through as the app sent them
+    if (!span.isRecording()) {
+      // Not sampled: nothing to record, but the decision travels on (flags 00), as Envoy does, so the next hops'
+      // parent-based samplers agree instead of starting traces of their own.
+      generation.propagation.inject(trace.setSpan(parent, span), ctx.upstreamHeaders);
+      return undefined;
+    }
     return new OtelRequestTrace(generation, span, trace.setSpan(parent, span));
   }
 
@@ -157,6 +162,10 @@ class OtelRequestTrace implements RequestTrace {
   private readonly context: Context;
   private ended = false;
   // Times are performance.now() values (the SDK adds the time origin), so a span's start and end use one monotonic clock.
+
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
 
   constructor(generation: Generation, span: Span, context: Context) {
     this.generation = generation;
