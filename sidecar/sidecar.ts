@@ -7,7 +7,7 @@ import { outboundHandlers } from './listeners/outbound.ts';
 import type { RequestObserver } from './listeners/request-entry.ts';
 import { createLogger, type LogLevel } from './log.ts';
 import { AccessLog } from './observability/access-log.ts';
-import { OtelRequestTracer } from './observability/tracing/otel-tracer.ts';
+import { LazyTracer } from './observability/tracing/lazy-tracer.ts';
 import { SidecarMetrics } from './observability/metrics/sidecar-metrics.ts';
 import { ConfigStore } from './runtime/config-store.ts';
 import { UpstreamPools } from './upstream/pools.ts';
@@ -24,6 +24,8 @@ export interface SidecarOptions {
   inboundHost: string;
   config: string;
   accessLog: 'off' | 'stdout' | string;
+  /** Share of successful requests written to the access log (failures always are); 1 when unset. */
+  accessLogSample?: number;
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
   watch: boolean;
@@ -41,7 +43,7 @@ export interface RunningSidecar {
 export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
   const log = createLogger(`sidecar[${options.service}]`, { level: options.logLevel, format: options.logFormat });
   const pools = new UpstreamPools();
-  const tracer = new OtelRequestTracer({ service: options.service, namespace: options.namespace, log });
+  const tracer = new LazyTracer({ service: options.service, namespace: options.namespace, log });
   const store = new ConfigStore(
     options.config,
     { pools, localService: { name: options.service, namespace: options.namespace }, appAddress: options.app, log },
@@ -56,7 +58,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   if (options.watch) store.watch();
   await waitForRateLimitBackends(store, log);
 
-  const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog);
+  const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog, { sampleRate: options.accessLogSample ?? 1 });
   const metrics = new SidecarMetrics({ source: store, service: options.service, namespace: options.namespace });
   const observe: RequestObserver = metrics.observer(accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined);
 

@@ -12,6 +12,7 @@ const FLAGS: Record<string, FlagSpec> = {
   admin: { type: 'string', env: 'OUTRIGGER_ADMIN', default: '15000', description: 'admin API port on 127.0.0.1', placeholder: 'PORT' },
   config: { type: 'string', env: 'OUTRIGGER_CONFIG', description: 'policy YAML file or folder (watched for changes)', placeholder: 'PATH' },
   'access-log': { type: 'string', env: 'OUTRIGGER_ACCESS_LOG', default: 'off', description: 'access log: off, stdout or a file path', placeholder: 'DEST' },
+  'access-log-sample': { type: 'string', env: 'OUTRIGGER_ACCESS_LOG_SAMPLE', default: '1', description: 'share of successful requests logged, 0–1 (failures always are)', placeholder: 'RATE' },
   'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
   'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
   'no-watch': { type: 'boolean', env: 'OUTRIGGER_NO_WATCH', description: 'do not reload when config files change' },
@@ -47,6 +48,8 @@ ${describeFlags(FLAGS)}`,
       if (typeof flags.config !== 'string') throw new Error('--config is required (or OUTRIGGER_CONFIG)');
       const logLevel = String(flags['log-level']);
       if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new Error(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
+      const accessLogSample = Number(flags['access-log-sample']);
+      if (!(accessLogSample >= 0 && accessLogSample <= 1)) throw new Error(`--access-log-sample must be a number from 0 to 1, got "${String(flags['access-log-sample'])}"`);
       const logFormat = String(flags['log-format']);
       if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
       const sidecar = await startSidecar({
@@ -59,6 +62,7 @@ ${describeFlags(FLAGS)}`,
         adminPort: parsePort(flags.admin, 'admin'),
         config: flags.config,
         accessLog: String(flags['access-log']),
+        accessLogSample,
         logLevel: logLevel as 'info',
         logFormat,
         watch: flags['no-watch'] !== true,

@@ -51,3 +51,14 @@ test('no endpoint, nothing reported; a rejected pass propagates unreported', asy
 test('no detector, no layer', () => {
   assert.equal(outlierObserver(undefined), undefined);
 });
+
+test('the request whose outcome ejects the endpoint records it in its trace', async () => {
+  const { detector, endpoints, handler } = setup({ status: 503, committed: true });
+  const events: string[] = [];
+  const ctx = fakeContext();
+  ctx.endpoint = endpoints[0];
+  ctx.trace = { attemptStart: () => ({ end() {} }), event: (name) => void events.push(name), end() {} };
+  await handler(ctx);
+  assert.deepEqual(events, ['endpoint_ejected']);
+  detector.close();
+});

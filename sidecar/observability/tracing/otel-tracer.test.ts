@@ -10,7 +10,7 @@ const FAST = { OTEL_BSP_SCHEDULE_DELAY: '5' };
 const at = (percentage: number, extra: object = {}) => meshTracing.parse({ enabled: true, sampling: { percentage }, ...extra });
 const flush = () => new Promise((r) => setTimeout(r, 30));
 
-test('disabled or unsampled: begin() returns undefined and the headers are left as they were', async () => {
+test('disabled or unsampled: begin() returns undefined; an unsampled decision is passed on, not dropped', async () => {
   const memory = new InMemorySpanExporter();
   const tracer = new OtelRequestTracer({ service: 's', namespace: 'n', exporter: () => memory, env: FAST });
   const ctx = fakeContext({ headers: { b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0' } });
@@ -21,7 +21,9 @@ test('disabled or unsampled: begin() returns undefined and the headers are left 
   assert.equal(tracer.begin(ctx), undefined, 'parent says not sampled');
   tracer.configure(at(0));
   for (let i = 0; i < 100; i++) assert.equal(tracer.begin(fakeContext()), undefined, '0 %');
-  assert.deepEqual(Object.keys(ctx.upstreamHeaders).sort(), ['b3', 'host']);
+  // Not sampled upstream: the same trace goes on with the "not sampled" flag in every format, so later hops agree.
+  assert.match(String(ctx.upstreamHeaders.traceparent), /^00-80f198ee56343ba864fe8b2a57d3eff7-[0-9a-f]{16}-00$/);
+  assert.match(String(ctx.upstreamHeaders.b3), /^80f198ee56343ba864fe8b2a57d3eff7-[0-9a-f]{16}-0$/);
   await flush();
   assert.equal(memory.getFinishedSpans().length, 0);
   await tracer.shutdown();
