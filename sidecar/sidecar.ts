@@ -59,7 +59,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   await waitForRateLimitBackends(store, log);
 
   const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog, { sampleRate: options.accessLogSample ?? 1 });
-  const metrics = new SidecarMetrics({ source: store, service: options.service, namespace: options.namespace });
+  const metrics = new SidecarMetrics({ source: store, service: options.service, namespace: options.namespace, tracing: tracer });
   const observe: RequestObserver = metrics.observer(accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined);
 
   let ready = false;

@@ -192,6 +192,16 @@ describe('sidecar metrics', () => {
     assert.equal(globalRegistry.getSingleMetric('istio_requests_total'), undefined);
     assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/);
   });
+
+  test('spans lost to a dead or slow collector are counted', async () => {
+    const store = await storeWith({ 'catalog.yaml': CATALOG });
+    const tracing = { stats: () => ({ exported: 7, failed: 3, dropped: 2, queued: 1 }) };
+    const metrics = new SidecarMetrics({ source: store, service: 'frontend', namespace: 'default', processMetrics: false, tracing });
+    const samples = parseExposition(await metrics.metrics());
+    assert.equal(find(samples, 'outrigger_tracing_spans_total', { outcome: 'exported' })[0]?.value, 7);
+    assert.equal(find(samples, 'outrigger_tracing_spans_total', { outcome: 'failed' })[0]?.value, 3);
+    assert.equal(find(samples, 'outrigger_tracing_spans_total', { outcome: 'dropped' })[0]?.value, 2);
+  });
 });
 
 describe('metrics config', () => {

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RequestObserver } from '../../listeners/request-entry.ts';
 import { SOURCE_HEADER } from '../../listeners/outbound.ts';
 import type { Outcome, RequestContext } from '../../pipeline/context.ts';
@@ -14,6 +14,8 @@ export interface SidecarMetricsOptions {
   namespace: string;
   /** Adds prom-client's process metrics (CPU, memory, event-loop lag, GC). Default true. */
   processMetrics?: boolean;
+  /** The tracer's export counters, so spans lost to a slow or dead collector show up. */
+  tracing?: { stats(): { exported: number; failed: number; dropped: number; queued: number } };
 }
 
 /**
@@ -34,6 +36,20 @@ export class SidecarMetrics {
   constructor(options: SidecarMetricsOptions) {
     this.source = options.source;
     this.localSource = `${options.service}.${options.namespace}`;
+    const tracing = options.tracing;
+    if (tracing) {
+      new Counter({
+        name: 'outrigger_tracing_spans_total',
+        help: 'Spans by what became of them: exported, failed (collector down or refusing) or dropped (queue full).',
+        labelNames: ['outcome'],
+        registers: [this.registry],
+        collect(this: Counter<string>) {
+          this.reset();
+          const stats = tracing.stats();
+          for (const outcome of ['exported', 'failed', 'dropped'] as const) this.inc({ outcome }, stats[outcome]);
+        },
+      });
+    }
     const inFlight = (): [number, number] => [this.inFlightOutbound, this.inFlightInbound];
     new Gauge({
       name: STATE_METRIC_NAMES.inFlight,
