@@ -65,8 +65,9 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   let ready = false;
   const inbound = inboundHandlers({ store, observe, tracer });
   const outbound = outboundHandlers({ store, namespace: options.namespace, source: `${options.service}.${options.namespace}`, observe, tracer });
-  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade);
-  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade);
+  const internalError = (error: unknown): void => log.error('internal error while handling a request', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError);
+  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError);
   const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready, metrics });
   const sockets = new Set<Socket>();
   for (const server of [inboundServer, outboundServer]) {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { sendLocalReply } from '../http/local-reply.ts';
 
 export interface ListenerLimits {
   /** Time allowed for a client to send the request head (slowloris bound). */
@@ -22,8 +23,27 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
 export function createListener(
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+  onInternalError: (error: unknown) => void,
   limits: ListenerLimits = DEFAULT_LISTENER_LIMITS,
 ): Server {
+  // A bug in the request path must cost one request, never the process (and with it every request in flight).
+  const guardedRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      onRequest(req, res);
+    } catch (error) {
+      onInternalError(error);
+      if (res.headersSent) res.destroy();
+      else sendLocalReply(res, 500, 'internal error in the sidecar; see its log', { close: true });
+    }
+  };
+  const guardedUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    try {
+      onUpgrade(req, socket, head);
+    } catch (error) {
+      onInternalError(error);
+      socket.destroy();
+    }
+  };
   const server = createServer(
     {
       insecureHTTPParser: false,
@@ -34,9 +54,9 @@ export function createListener(
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       noDelay: true,
     },
-    onRequest,
+    guardedRequest,
   );
-  server.on('upgrade', onUpgrade);
+  server.on('upgrade', guardedUpgrade);
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });

@@ -105,8 +105,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     stripHopByHop(headers, false);
     const modifiers = ctx.responseHeaderModifiers;
     if (modifiers) for (const modifier of modifiers) applyHeaderModifier(headers, modifier);
+    try {
+      res.writeHead(statusCode, headers as Record<string, string | string[]>);
+    } catch (error) {
+      // A header undici's parser let through but Node will not write: the response cannot be relayed as it is.
+      controller.abort(Object.assign(new Error(`upstream response header cannot be relayed: ${(error as Error).message}`), { outriggerFlag: 'UPE' }));
+      return;
+    }
     this.committed = true;
-    res.writeHead(statusCode, headers as Record<string, string | string[]>);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
