@@ -1,10 +1,10 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createAdminServer } from './admin/admin-server.ts';
-import { createListener, listen } from './listeners/http-server.ts';
+import { createListener, DEFAULT_LISTENER_LIMITS, listen, type RejectReason } from './listeners/http-server.ts';
 import { inboundHandlers } from './listeners/inbound.ts';
 import { outboundHandlers } from './listeners/outbound.ts';
-import type { RequestObserver } from './listeners/request-entry.ts';
+import { exposesFlag, type RequestObserver } from './listeners/request-entry.ts';
 import { createLogger, type LogLevel } from './log.ts';
 import { AccessLog } from './observability/access-log.ts';
 import { LazyTracer } from './observability/tracing/lazy-tracer.ts';
@@ -63,11 +63,14 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const observe: RequestObserver = metrics.observer(accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined);
 
   let ready = false;
-  const inbound = inboundHandlers({ store, observe, tracer });
-  const outbound = outboundHandlers({ store, namespace: options.namespace, source: `${options.service}.${options.namespace}`, observe, tracer });
+  const exposeFlag = (req: IncomingMessage): boolean => exposesFlag(req, store.current);
+  const rejectedInbound = (reason: RejectReason): void => metrics.onRejected('inbound', reason);
+  const rejectedOutbound = (reason: RejectReason): void => metrics.onRejected('outbound', reason);
+  const inbound = inboundHandlers({ store, observe, tracer, onReject: rejectedInbound });
+  const outbound = outboundHandlers({ store, namespace: options.namespace, source: `${options.service}.${options.namespace}`, observe, tracer, onReject: rejectedOutbound });
   const internalError = (error: unknown): void => log.error('internal error while handling a request', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError);
-  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError);
+  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedInbound, exposeFlag });
+  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedOutbound, exposeFlag });
   const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready, metrics });
   const sockets = new Set<Socket>();
   for (const server of [inboundServer, outboundServer]) {

@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { sendLocalReply } from '../http/local-reply.ts';
+import { REASONS } from '../http/reason.ts';
 
 export interface ListenerLimits {
   /** Time allowed for a client to send the request head (slowloris bound). */
@@ -10,6 +11,16 @@ export interface ListenerLimits {
   maxHeaderBytes: number;
 }
 
+/** Why a listener refused a request before it reached the proxy chain: the `reason` label of `outrigger_downstream_rejected_total`. */
+export type RejectReason = 'bad_request' | 'header_too_large' | 'timeout' | 'bad_version' | 'bad_host' | 'bad_target' | 'connect';
+
+export interface ListenerHooks {
+  /** Called once per request the listener refuses itself, before any proxying. */
+  onReject?: ((reason: RejectReason) => void) | undefined;
+  /** Whether the listener's own 400 replies may carry the reason flag header (`DPE`). */
+  exposeFlag?: ((req: IncomingMessage) => boolean) | undefined;
+}
+
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   headersTimeoutMs: 30_000,
   keepAliveTimeoutMs: 60_000,
@@ -17,7 +28,7 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
 };
 
 /**
- * A Node HTTP/1.1 server with the strict parser (never the lenient one), a mandatory Host header and bounded
+ * A Node HTTP/1.1 server with the strict parser (never the lenient one), one well-formed Host header and bounded
  * header size and time. Whole-request time is not bounded here: bodies and responses may legitimately stream.
  */
 export function createListener(
@@ -25,7 +36,16 @@ export function createListener(
   onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
   onInternalError: (error: unknown) => void,
   limits: ListenerLimits = DEFAULT_LISTENER_LIMITS,
+  hooks: ListenerHooks = {},
 ): Server {
+  const onReject = hooks.onReject ?? ((): void => undefined);
+  // Sockets being closed after a refused request (parser error, or a reply with `connection: close` decided at
+  // once): requests pipelined behind it, or a head dispatched in the same packet as the error, are never proxied.
+  const closing = new WeakSet<Duplex>();
+  const reject = (res: ServerResponse, reason: RejectReason, status: number, body: string): void => {
+    onReject(reason);
+    sendLocalReply(res, status, status === 400 ? `DPE: ${REASONS.DPE.text}: ${body}` : body, { close: true, flag: status === 400 ? 'DPE' : undefined, exposeFlag: hooks.exposeFlag?.(res.req) ?? false });
+  };
   // A bug in the request path must cost one request, never the process (and with it every request in flight).
   const guardedRequest = (req: IncomingMessage, res: ServerResponse): void => {
     try {
@@ -44,31 +64,87 @@ export function createListener(
       socket.destroy();
     }
   };
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    if (closing.has(req.socket)) {
+      res.destroy();
+      return;
+    }
+    const problem = checkRequest(req);
+    if (problem) reject(res, problem.reason, problem.status, problem.body);
+    else guardedRequest(req, res);
+    if (res.getHeader('connection') === 'close') closing.add(req.socket);
+  };
   const server = createServer(
     {
       insecureHTTPParser: false,
-      requireHostHeader: true,
+      // Checked (and counted) by checkRequest, which also refuses repeated and malformed Hosts.
+      requireHostHeader: false,
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: 0,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       noDelay: true,
+      // h2c is never upgraded (we do not speak HTTP/2 in clear text): the request is served as plain HTTP/1.1.
+      shouldUpgradeCallback: (req: IncomingMessage) => !isH2cUpgrade(req),
     },
-    guardedRequest,
+    // The parser reports errors in a request's body framing (bad Transfer-Encoding, bad chunk size) after it has
+    // dispatched the head; deferring one tick lets `clientError` mark the socket first when both came in one packet.
+    (req, res) => process.nextTick(dispatch, req, res),
   );
-  server.on('upgrade', guardedUpgrade);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const problem = checkRequest(req);
+    if (!problem) {
+      guardedUpgrade(req, socket, head);
+      return;
+    }
+    onReject(problem.reason);
+    socket.end(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    onReject('connect');
     socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    closing.add(socket);
     if (!socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const reason = error.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'bad_request';
+    onReject(reason);
+    const status = reason === 'header_too_large' ? '431 Request Header Fields Too Large' : reason === 'timeout' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   return server;
+}
+
+function isH2cUpgrade(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  return req.headers['http2-settings'] !== undefined || (upgrade !== undefined && /(?:^|[\s,])h2c(?:$|[\s,])/i.test(upgrade));
+}
+
+/** `reg-name` or IP literal with an optional port (RFC 3986), as a Host value must be; no userinfo, no list. */
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]+)(?::[0-9]{1,5})?$/;
+
+/**
+ * What the strict parser lets through but a proxy must refuse (RFC 9112): versions other than HTTP/1.x (llhttp
+ * accepts `HTTP/2.0` and HTTP/0.9-style lines), Transfer-Encoding other than exactly `chunked` (or in HTTP/1.0), and a missing
+ * (HTTP/1.1), repeated or malformed Host.
+ */
+function checkRequest(req: IncomingMessage): { reason: RejectReason; status: number; body: string } | undefined {
+  if (req.httpVersionMajor !== 1) return { reason: 'bad_version', status: 505, body: 'only HTTP/1.0 and HTTP/1.1 are served here' };
+  const te = req.headers['transfer-encoding'];
+  // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is faulty framing.
+  if (te !== undefined && (te.toLowerCase() !== 'chunked' || req.httpVersionMinor === 0)) return { reason: 'bad_request', status: 400, body: 'Transfer-Encoding must be exactly "chunked"' };
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
+  const host = req.headers.host;
+  if (hosts > 1 || (host !== undefined && !HOST_VALUE.test(host)) || (host === undefined && req.httpVersionMinor !== 0)) return { reason: 'bad_host', status: 400, body: 'a request needs exactly one well-formed Host header' };
+  return undefined;
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

@@ -3,11 +3,12 @@ import type { Duplex } from 'node:stream';
 import { sendFailure } from '../http/local-reply.ts';
 import type { ConfigStore } from '../runtime/config-store.ts';
 import type { RequestTracer } from '../observability/request-trace.ts';
+import type { RejectReason } from './http-server.ts';
 import { createContext, runChain, splitTarget, type RequestObserver } from './request-entry.ts';
 import { proxyUpgrade } from '../upstream/upgrade.ts';
 
 /** Mesh traffic for the local app: everything arriving here goes to `--app`. */
-export function inboundHandlers(options: { store: ConfigStore; observe: RequestObserver; tracer?: RequestTracer | undefined }): {
+export function inboundHandlers(options: { store: ConfigStore; observe: RequestObserver; tracer?: RequestTracer | undefined; onReject?: ((reason: RejectReason) => void) | undefined }): {
   onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 } {
@@ -16,6 +17,8 @@ export function inboundHandlers(options: { store: ConfigStore; observe: RequestO
       const config = options.store.current;
       const target = splitTarget(req.url ?? '/');
       if (!target || target.authority !== undefined) {
+        options.onReject?.('bad_target');
+        res.setHeader('connection', 'close');
         sendFailure(res, 'DPE', 'inbound requests must use origin-form targets', true);
         return;
       }

@@ -6,6 +6,7 @@ import type { ConfigStore } from '../runtime/config-store.ts';
 import type { RequestTracer } from '../observability/request-trace.ts';
 import type { RuntimeConfig } from '../runtime/compile.ts';
 import { parseAuthority } from '../routing/service-key.ts';
+import type { RejectReason } from './http-server.ts';
 import { createContext, runChain, splitTarget, type RequestObserver } from './request-entry.ts';
 import { proxyUpgrade } from '../upstream/upgrade.ts';
 
@@ -19,6 +20,8 @@ export interface OutboundOptions {
   source: string;
   observe: RequestObserver;
   tracer?: RequestTracer | undefined;
+  /** Counts requests refused here as malformed (`bad_target`, `bad_host`). */
+  onReject?: ((reason: RejectReason) => void) | undefined;
 }
 
 /**
@@ -52,6 +55,8 @@ export function outboundHandlers(options: OutboundOptions): {
       const config = options.store.current;
       const target = splitTarget(req.url ?? '/');
       if (!target) {
+        options.onReject?.('bad_target');
+        res.setHeader('connection', 'close');
         sendFailure(res, 'DPE', 'malformed request target', true);
         return;
       }
@@ -60,6 +65,10 @@ export function outboundHandlers(options: OutboundOptions): {
       ctx.upstreamHeaders[SOURCE_HEADER] = options.source;
       const found = resolve(req, config, target.path, target.query, target.authority);
       if ('error' in found) {
+        if (found.error === 'DPE') {
+          options.onReject?.('bad_host');
+          res.setHeader('connection', 'close');
+        }
         runChain(ctx, () => Promise.resolve({ status: 0, committed: false, flag: found.error, detail: found.detail }), options.observe);
         return;
       }

@@ -42,7 +42,6 @@ export function createContext(req: IncomingMessage, res: ServerResponse, directi
     headers['x-request-id'] = requestId;
   }
   addForwardedHeaders(headers, req.socket.remoteAddress);
-  const reasonHeader = config.mesh.reasonHeader;
   return newRequestContext({
     req,
     res,
@@ -51,8 +50,14 @@ export function createContext(req: IncomingMessage, res: ServerResponse, directi
     query,
     requestId,
     hasBody,
-    exposeFlag: reasonHeader === 'Always' || (reasonHeader === 'OnRequest' && headers[DEBUG_REQUEST_HEADER] !== undefined),
+    exposeFlag: exposesFlag(req, config),
   });
+}
+
+/** Whether replies to this request may carry the reason header: the Mesh's `reasonHeader`, or the client asked. */
+export function exposesFlag(req: IncomingMessage, config: RuntimeConfig): boolean {
+  const mode = config.mesh.reasonHeader;
+  return mode === 'Always' || (mode === 'OnRequest' && req.headers[DEBUG_REQUEST_HEADER] !== undefined);
 }
 
 /** Runs a chain and turns its outcome into a response: the single place failures become replies. */

@@ -67,4 +67,5 @@ export const STATE_METRIC_NAMES = {
   configInfo: 'outrigger_config_info',
   configGeneration: 'outrigger_config_generation',
   configReloadFailures: 'outrigger_config_reload_failures_total',
+  downstreamRejected: 'outrigger_downstream_rejected_total',
 } as const;

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { RejectReason } from '../../listeners/http-server.ts';
 import type { RequestObserver } from '../../listeners/request-entry.ts';
 import { SOURCE_HEADER } from '../../listeners/outbound.ts';
 import type { Outcome, RequestContext } from '../../pipeline/context.ts';
@@ -32,6 +33,7 @@ export class SidecarMetrics {
   /** Plain numbers on the hot path; the gauge reads them at scrape time. */
   private inFlightOutbound = 0;
   private inFlightInbound = 0;
+  private readonly rejected: Counter<'listener' | 'reason'>;
 
   constructor(options: SidecarMetricsOptions) {
     this.source = options.source;
@@ -62,6 +64,12 @@ export class SidecarMetrics {
         this.set({ direction: 'inbound' }, inbound);
       },
     });
+    this.rejected = new Counter({
+      name: STATE_METRIC_NAMES.downstreamRejected,
+      help: 'Requests a listener refused before proxying them (malformed, oversized, too slow, bad Host or target, CONNECT), by listener and reason.',
+      labelNames: ['listener', 'reason'],
+      registers: [this.registry],
+    });
     registerStateMetrics(this.registry, options.source);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.requestMetrics(this.naming());
@@ -74,6 +82,11 @@ export class SidecarMetrics {
   /** The text exposition format, for `GET /metrics`. */
   metrics(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** A request the listener refused before it entered a chain; `reason` is one of a fixed set (see `RejectReason`). */
+  onRejected(listener: 'inbound' | 'outbound', reason: RejectReason): void {
+    this.rejected.inc({ listener, reason });
   }
 
   onStart(ctx: RequestContext): void {
