@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { getJson, send } from './support/client.ts';
+import { freePort } from './support/local-tools.ts';
 import { endpointsYaml, startSidecarProcess, writeConfig, type SidecarProcess } from './support/sidecar-process.ts';
 import { echo, startUpstream, type TestUpstream } from './support/upstream.ts';
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('failures become responses with reason flags; the admin API reports state', () => {
   let app: TestUpstream;
@@ -28,7 +21,7 @@ describe('failures become responses with reason flags; the admin API reports sta
       });
       setTimeout(() => res.end('slow'), 2_000).unref();
     }, 'slow');
-    deadPort = await closedPort();
+    deadPort = await freePort(); // nothing listens there: connection refused
     const config = writeConfig({
       'services.yaml': [
         endpointsYaml('dead', [`127.0.0.1:${deadPort}`]),
