@@ -9,7 +9,9 @@ import { createLogger, type LogLevel } from './log.ts';
 import { AccessLog } from './observability/access-log.ts';
 import { LazyTracer } from './observability/tracing/lazy-tracer.ts';
 import { SidecarMetrics } from './observability/metrics/sidecar-metrics.ts';
-import { ConfigStore } from './runtime/config-store.ts';
+import type { DiscoverySource } from './discovery/discovery-source.ts';
+import { ConfigStore, type ReloadStatus } from './runtime/config-store.ts';
+import type { PushedFile } from './runtime/pushed-config.ts';
 import { UpstreamPools } from './upstream/pools.ts';
 
 export interface SidecarOptions {
@@ -22,7 +24,10 @@ export interface SidecarOptions {
   adminPort: number;
   /** Address the inbound listener binds; the outbound and admin listeners are loopback only. */
   inboundHost: string;
-  config: string;
+  /** A YAML file or folder, watched when `watch`. Without one the sidecar starts on an empty policy and takes pushed config (`applyTexts`). */
+  config?: string | undefined;
+  /** Endpoints learnt at run time, merged with the ServiceEndpoints ones. */
+  discovery?: DiscoverySource | undefined;
   accessLog: 'off' | 'stdout' | string;
   /** Share of successful requests written to the access log (failures always are); 1 when unset. */
   accessLogSample?: number;
@@ -36,6 +41,8 @@ export interface RunningSidecar {
   outboundPort: number;
   adminPort: number;
   store: ConfigStore;
+  /** Validates and swaps in pushed policy files (e.g. a signed snapshot's); see ConfigStore.applyTexts. */
+  applyTexts(files: readonly PushedFile[], label: string): Promise<ReloadStatus>;
   close(): Promise<void>;
 }
 
@@ -46,14 +53,15 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const tracer = new LazyTracer({ service: options.service, namespace: options.namespace, log });
   const store = new ConfigStore(
     options.config,
-    { pools, localService: { name: options.service, namespace: options.namespace }, appAddress: options.app, log },
+    { pools, localService: { name: options.service, namespace: options.namespace }, appAddress: options.app, log, discovery: options.discovery },
     log,
     { onLoaded: (config) => tracer.configure(config.mesh.tracing) },
   );
   const first = await store.reload();
   if (!first.ok) {
+    store.close();
     await pools.destroy();
-    throw new Error(`invalid config in ${options.config}:\n${first.errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.path}: ${e.message}`).join('\n')}`);
+    throw new Error(`invalid config in ${options.config ?? 'the empty policy'}:\n${first.errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.path}: ${e.message}`).join('\n')}`);
   }
   if (options.watch) store.watch();
   await waitForRateLimitBackends(store, log);
@@ -95,6 +103,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       outboundPort,
       adminPort,
       store,
+      applyTexts: (files, label) => store.applyTexts(files, label),
       async close() {
         ready = false;
         store.close();

@@ -87,13 +87,21 @@ function configDump(state: AdminState): unknown {
     loaded: true,
     version: config.version,
     generation: config.generation,
+    source: config.source,
     loadedAt: config.loadedAt.toISOString(),
     files: config.policy.files,
     reloadFailures: store.reloadFailures,
-    lastReload: last ? { ok: last.ok, at: last.at.toISOString(), errors: last.errors } : undefined,
+    lastReload: last ? { ok: last.ok, at: last.at.toISOString(), source: last.source, errors: last.errors } : undefined,
+    discovery: discoveryView(store),
     mesh: config.mesh,
     resources: redactSecrets(sourced.map((s) => ({ file: s.file, line: s.line, resource: s.resource }))),
   };
+}
+
+function discoveryView(store: ConfigStore): unknown {
+  const stats = store.discoveryStats;
+  if (!stats) return undefined;
+  return { ...stats, lastRebuildAt: stats.lastRebuildAt?.toISOString() };
 }
 
 function clusters(state: AdminState): unknown {
@@ -112,6 +120,8 @@ function clusters(state: AdminState): unknown {
       address: e.address,
       weight: e.weight,
       zone: e.zone,
+      origin: e.origin,
+      suspect: e.suspect,
       healthy: e.healthy,
       activeRequests: e.active,
       completed: e.completed,

@@ -47,4 +47,14 @@ describe('least request (two choices)', () => {
     endpoints[1]!.active = 3;
     assertDistribution(countPicks(createBalancer(LR, endpoints, mulberry32(5)), endpoints, 20_000), [0.5, 0.5]);
   });
+
+  it('gives a suspect endpoint no more than its weight share, however busy its peers are', () => {
+    const endpoints = makeEndpoints([10, 1]);
+    const suspect = endpoints[1]!;
+    suspect.suspect = true;
+    endpoints[0]!.active = 3;
+    const counts = countPicks(createBalancer(LR, endpoints, mulberry32(9)), endpoints, 50_000);
+    // Drawn first 1/11 of the time, and then it wins (idle); never as the second choice.
+    assertDistribution(counts, [10 / 11, 1 / 11]);
+  });
 });

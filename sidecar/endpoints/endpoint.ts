@@ -1,3 +1,6 @@
+/** Where an endpoint came from: a ServiceEndpoints resource, or a discovery source. */
+export type EndpointOrigin = 'static' | 'discovered';
+
 /**
  * One upstream endpoint as the balancers and `/clusters` see it: where it is, how heavy it is,
  * how busy it is now, and how fast it has been answering (Linkerd's peak-EWMA estimate).
@@ -6,6 +9,9 @@ export interface EndpointInit {
   address: string;
   weight?: number;
   zone?: string | undefined;
+  origin?: EndpointOrigin | undefined;
+  /** Discovery says the endpoint is suspect; its weight is already reduced for it. */
+  suspect?: boolean | undefined;
   /** Latency assumed before the first observation. Linkerd: 30 ms. */
   defaultRttMs?: number;
   /** Decay time constant of the EWMA. Linkerd: 10 s. */
@@ -16,8 +22,14 @@ export class Endpoint {
   readonly address: string;
   readonly host: string;
   readonly port: number;
-  readonly weight: number;
-  readonly zone: string | undefined;
+  /**
+   * Share of traffic relative to the Service's other endpoints, as the balancers read it when built. Mutable so that
+   * an endpoint whose weight or discovery state changes keeps its identity, and with it its stats and ejection state.
+   */
+  weight: number;
+  zone: string | undefined;
+  origin: EndpointOrigin;
+  suspect: boolean;
   /** Requests sent to this endpoint that have not finished. */
   active = 0;
   /** Requests completed, successful or not. */
@@ -38,8 +50,18 @@ export class Endpoint {
     this.port = Number(init.address.slice(colon + 1));
     this.weight = init.weight ?? 1;
     this.zone = init.zone;
+    this.origin = init.origin ?? 'static';
+    this.suspect = init.suspect ?? false;
     this.ewmaMs = init.defaultRttMs ?? 30;
     this.decayMs = init.decayMs ?? 10_000;
+  }
+
+  /** Takes a new description of the same address; counters, latency estimate and health stay. */
+  update(init: Pick<EndpointInit, 'weight' | 'zone' | 'origin' | 'suspect'>): void {
+    this.weight = init.weight ?? 1;
+    this.zone = init.zone;
+    this.origin = init.origin ?? 'static';
+    this.suspect = init.suspect ?? false;
   }
 
   /** Peak-sensitive EWMA: a slower sample replaces the estimate at once, faster ones pull it down gradually. */

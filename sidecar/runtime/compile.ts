@@ -5,7 +5,10 @@ import { compileRouteTables, RouteCompileError, type CompiledRule, type RouteTab
 import type { UpstreamPools } from '../upstream/pools.ts';
 import type { Handler } from '../pipeline/context.ts';
 import type { Logger } from '../log.ts';
-import { buildService, type EndpointInput, type ServiceRuntime } from './service.ts';
+import { buildService, sameEndpoints, type EndpointInput, type ServiceRuntime } from './service.ts';
+import type { DiscoveredEndpoint } from '../discovery/discovery-source.ts';
+import { isServiceKey } from '../discovery/discovery-source.ts';
+import { mergeEndpoints } from '../discovery/merge-endpoints.ts';
 import { serviceSettings } from './settings.ts';
 import { buildRuleHandler, buildDefaultHandler, type MirrorReport } from './rule-handler.ts';
 import { deadline } from '../layers/deadline.ts';
@@ -13,9 +16,12 @@ import { stack } from '../pipeline/context.ts';
 
 /** One generation of the sidecar's configuration, built once when config loads and swapped atomically. */
 export interface RuntimeConfig {
+  /** Configs accepted so far; rebuilding the endpoints after a discovery change keeps the number. */
   readonly generation: number;
   /** Content hash of the policy files: the config version. */
   readonly version: string;
+  /** Where the policy came from: the config path, or the label of a pushed snapshot (e.g. "snapshot v12"). */
+  readonly source: string;
   readonly loadedAt: Date;
   readonly policy: PolicySet;
   readonly mesh: MeshSpec;
@@ -37,6 +43,9 @@ export interface CompileOptions {
   appAddress: string;
   onMirror?: MirrorReport;
   log: Logger;
+  /** Endpoints from discovery by Service key, merged with the ServiceEndpoints ones (see merge-endpoints.ts). */
+  discovered?: ReadonlyMap<string, readonly DiscoveredEndpoint[]> | undefined;
+  source?: string | undefined;
 }
 
 export type CompileResult = { ok: true; config: RuntimeConfig } | { ok: false; errors: ConfigError[] };
@@ -49,9 +58,11 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
     const tp = sourced.resource;
     for (const ref of tp.spec.targetRefs) policies.set(`${ref.name}.${ref.namespace ?? tp.metadata.namespace}`, tp);
   }
-  let routeTables: Map<string, RouteTable>;
+  // The same policy object again means only discovered endpoints changed: what depends on policy alone is kept.
+  const kept = options.previous?.policy === policy ? options.previous : undefined;
+  let routeTables: ReadonlyMap<string, RouteTable>;
   try {
-    routeTables = compileRouteTables(policy.routes);
+    routeTables = kept?.routeTables ?? compileRouteTables(policy.routes);
   } catch (error) {
     // The loader already checks what compiling can refuse; this keeps a gap between the two a located error.
     const message = error instanceof RouteCompileError ? error.message : String(error);
@@ -68,25 +79,39 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
   for (const { resource } of policy.routes) {
     for (const parent of resource.spec.parentRefs) serviceKeys.add(`${parent.name}.${parent.namespace ?? resource.metadata.namespace}`);
   }
+  // Without YAML endpoints a referenced Service may still be discovered later; until then it answers 503 UH, not 500.
+  for (const key of referencedServices(routeTables, policy)) serviceKeys.add(key);
+  const discovered = options.discovered ?? new Map<string, readonly DiscoveredEndpoint[]>();
+  for (const key of discovered.keys()) if (isServiceKey(key)) serviceKeys.add(key);
 
   const services = new Map<string, ServiceRuntime>();
+  let skipped = 0;
   for (const key of serviceKeys) {
     const [name = '', namespace = ''] = splitKey(key);
+    const inputs = mergeEndpoints(endpointsByService.get(key), discovered.get(key), () => skipped++);
+    const previous = options.previous?.services.get(key);
+    if (kept && previous && sameEndpoints(previous, inputs)) {
+      services.set(key, previous);
+      continue;
+    }
     const settings = serviceSettings(mesh, policies.get(key));
-    services.set(key, buildService(name, namespace, endpointsByService.get(key) ?? [], settings, options.pools, options.previous?.services.get(key), options.log));
+    services.set(key, buildService(name, namespace, inputs, settings, options.pools, previous, options.log));
   }
+  if (skipped > 0) options.log.warn('skipped invalid discovered endpoints', { count: skipped });
   const { name: localName, namespace: localNamespace } = options.localService;
   const localKey = `${localName}.${localNamespace}`;
-  const inbound = buildService(
-    localName,
-    localNamespace,
-    [{ address: options.appAddress, weight: 1 }],
-    serviceSettings(mesh, policies.get(localKey)),
-    options.pools,
-    options.previous?.inbound,
-    options.log,
-    'inbound',
-  );
+  const inbound =
+    kept?.inbound ??
+    buildService(
+      localName,
+      localNamespace,
+      [{ address: options.appAddress, weight: 1 }],
+      serviceSettings(mesh, policies.get(localKey)),
+      options.pools,
+      options.previous?.inbound,
+      options.log,
+      'inbound',
+    );
 
   const ruleHandlers = new Map<CompiledRule, Handler>();
   for (const [parentKey, table] of routeTables) {
@@ -106,7 +131,8 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
     config: {
       generation: options.generation,
       version: policy.hash.slice(0, 12),
-      loadedAt: new Date(),
+      source: options.source ?? '',
+      loadedAt: kept?.loadedAt ?? new Date(),
       policy,
       mesh,
       services,
@@ -114,9 +140,31 @@ export function compileRuntime(policy: PolicySet, options: CompileOptions): Comp
       ruleHandlers,
       defaultHandlers,
       inbound,
-      inboundHandler: stack((ctx) => inbound.handler(ctx), inbound.rateLimit?.layer, deadline(inbound.settings.requestTimeoutMs)),
+      inboundHandler: kept?.inboundHandler ?? stack((ctx) => inbound.handler(ctx), inbound.rateLimit?.layer, deadline(inbound.settings.requestTimeoutMs)),
     },
   };
+}
+
+/** Services the routes send or mirror to, and TrafficPolicy fallbacks. */
+function referencedServices(routeTables: ReadonlyMap<string, RouteTable>, policy: PolicySet): Set<string> {
+  const keys = new Set<string>();
+  for (const table of routeTables.values()) {
+    for (const rule of table.rules) {
+      for (const backend of rule.backends.all) keys.add(`${backend.service}.${backend.namespace}`);
+      for (const filter of rule.filters) {
+        if (filter.type === 'RequestMirror') keys.add(`${filter.requestMirror.backendRef.name}.${filter.requestMirror.backendRef.namespace ?? rule.route.namespace}`);
+      }
+    }
+  }
+  for (const { resource } of policy.trafficPolicies) {
+    const fallback = resource.spec.fallback;
+    if (!fallback || !('backendRef' in fallback)) continue;
+    // As serviceEntry resolves it: a ref without namespace is in the namespace of the Service it falls back for.
+    for (const target of resource.spec.targetRefs) {
+      keys.add(`${fallback.backendRef.name}.${fallback.backendRef.namespace ?? target.namespace ?? resource.metadata.namespace}`);
+    }
+  }
+  return keys;
 }
 
 function splitKey(key: string): [string, string] {

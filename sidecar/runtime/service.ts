@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { LoadBalancerSpec, TrafficPolicy } from '../../policy/schema/traffic-policy.ts';
 import { createBalancer, type Balancer } from '../balancers/balancer.ts';
 import { hashKeyFor } from '../balancers/hash-key.ts';
-import { Endpoint } from '../endpoints/endpoint.ts';
+import { Endpoint, type EndpointOrigin } from '../endpoints/endpoint.ts';
 import { ConcurrencyLimiter, concurrencyLimit, poolSizePerEndpoint } from '../layers/circuit/concurrency-limit.ts';
 import { ErrorRateBreaker, circuitBreaker } from '../layers/circuit/error-rate-breaker.ts';
 import { resolveConcurrencyLimits, resolveErrorRate, sameErrorRate } from '../layers/circuit/resolve.ts';
@@ -35,8 +35,11 @@ export interface ServiceSettings {
 
 export interface EndpointInput {
   address: string;
+  /** The weight the balancers use: for a suspect endpoint, already reduced (see merge-endpoints.ts). */
   weight: number;
   zone?: string | undefined;
+  origin?: EndpointOrigin | undefined;
+  suspect?: boolean | undefined;
 }
 
 /** A destination Service as one config generation sees it: endpoints, balancer, pools, resilience state, chain. */
@@ -62,8 +65,9 @@ export interface ServiceRuntime {
 
 /**
  * Builds a Service's runtime. State that must survive a reload is carried over from the previous generation:
- * endpoints (in-flight counts, latency estimates, ejections), the concurrency limiter (requests in flight), the
- * breaker and the retry budget when their settings did not change.
+ * endpoints by address (in-flight counts, latency estimates, ejections; a new weight, zone or suspect state is taken
+ * in place), the concurrency limiter (requests in flight), the breaker and the retry budget when their settings did
+ * not change. `endpointInputs` must hold each address once.
  */
 export function buildService(
   name: string,
@@ -78,9 +82,12 @@ export function buildService(
   const key = `${name}.${namespace}`;
   const policy = settings.policy;
   const peakEwma = settings.loadBalancer.peakEWMA;
+  const carried = new Map(previous?.endpoints.map((e) => [e.address, e]));
   const endpoints = endpointInputs.map((input) => {
-    const old = previous?.endpoints.find((e) => e.address === input.address && e.weight === input.weight && e.zone === input.zone);
-    return old ?? new Endpoint({ ...input, ...(peakEwma ? { defaultRttMs: peakEwma.defaultRTT, decayMs: peakEwma.decay } : {}) });
+    const old = carried.get(input.address);
+    if (!old) return new Endpoint({ ...input, ...(peakEwma ? { defaultRttMs: peakEwma.defaultRTT, decayMs: peakEwma.decay } : {}) });
+    old.update(input);
+    return old;
   });
 
   const limits = resolveConcurrencyLimits(policy?.circuitBreaker);
@@ -131,6 +138,18 @@ export function buildService(
     rateLimit,
     dispatcherFor: (endpoint) => targets.get(endpoint)?.pool,
   };
+}
+
+/**
+ * True when `service` already has exactly these endpoints, in this order, described the same way: with unchanged
+ * settings it can then be reused as it is, balancer state included.
+ */
+export function sameEndpoints(service: ServiceRuntime, inputs: readonly EndpointInput[]): boolean {
+  if (service.endpoints.length !== inputs.length) return false;
+  return inputs.every((input, i) => {
+    const e = service.endpoints[i]!;
+    return e.address === input.address && e.weight === input.weight && e.zone === input.zone && e.origin === (input.origin ?? 'static') && e.suspect === (input.suspect ?? false);
+  });
 }
 
 /** Releases what a replaced generation held and the new one did not take over (timers, breakers). */

@@ -23,17 +23,23 @@ export function forwardTo(resolveTarget: (ctx: RequestContext) => AttemptTarget)
       const target = resolveTarget(ctx);
       const handler = new ForwardHandler(ctx, resolve, ctx.trace?.attemptStart(ctx, ctx.endpoint));
       ctx.attempts++;
-      target.pool.dispatch(
-        {
-          path: ctx.upstreamPath,
-          method: ctx.method as Dispatcher.HttpMethod,
-          headers: ctx.upstreamHeaders as Record<string, string | string[]>,
-          body: ctx.replayBody ?? (ctx.hasBody ? ctx.req : null),
-          headersTimeout: target.headersTimeoutMs,
-          bodyTimeout: target.bodyTimeoutMs,
-        },
-        handler,
-      );
+      try {
+        target.pool.dispatch(
+          {
+            path: ctx.upstreamPath,
+            method: ctx.method as Dispatcher.HttpMethod,
+            headers: ctx.upstreamHeaders as Record<string, string | string[]>,
+            body: ctx.replayBody ?? (ctx.hasBody ? ctx.req : null),
+            headersTimeout: target.headersTimeoutMs,
+            bodyTimeout: target.bodyTimeoutMs,
+          },
+          handler,
+        );
+      } catch (error) {
+        // A closed pool (its endpoint left the config while this request ran on the old generation) throws here
+        // rather than through the handler: settle the attempt as a failure, so it is retried and counted.
+        handler.fail(error instanceof Error ? error : new Error(String(error)));
+      }
     });
 }
 
@@ -145,6 +151,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(error);
+  }
+
+  fail(error: Error): void {
     const ctx = this.ctx;
     if (ctx.cancelled?.outriggerFlag === 'DC') {
       this.finish({ status: 499, committed: this.committed, flag: 'DC' });

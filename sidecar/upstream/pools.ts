@@ -8,17 +8,40 @@ export interface PoolSettings {
 }
 
 /**
+ * How long a pool no generation uses stays open. A request that began on a replaced generation can still pick an
+ * endpoint from it later (after a retry backoff, say); with endpoints now changing on every discovery update, a pool
+ * closed at once would fail such a pick. Within the grace it is served; `get` takes a retiring pool back.
+ */
+const RETIRE_GRACE_MS = 10_000;
+
+interface Entry {
+  pool: Pool;
+  address: string;
+  retiring: NodeJS.Timeout | undefined;
+}
+
+/**
  * One undici keep-alive pool per upstream address, shared by every Service and config generation that
- * points at it. Pools whose address left the config are closed gracefully: requests in flight finish.
+ * points at it. Pools whose address left the config are closed gracefully after a grace period: requests in
+ * flight finish.
  */
 export class UpstreamPools {
-  private readonly pools = new Map<string, { pool: Pool; address: string }>();
+  private readonly pools = new Map<string, Entry>();
+  private readonly graceMs: number;
+
+  constructor(options: { retireGraceMs?: number } = {}) {
+    this.graceMs = options.retireGraceMs ?? RETIRE_GRACE_MS;
+  }
 
   /** The pool for an address with these settings; `key` identifies it for `retain`. */
   get(address: string, settings: PoolSettings): { pool: Pool; key: string } {
     const key = `${address}#${settings.connectionsPerEndpoint}/${settings.idleTimeoutMs}/${settings.connectTimeoutMs}`;
     const found = this.pools.get(key);
-    if (found) return { pool: found.pool, key };
+    if (found) {
+      clearTimeout(found.retiring);
+      found.retiring = undefined;
+      return { pool: found.pool, key };
+    }
     const pool = new Pool(`http://${address}`, {
       connections: settings.connectionsPerEndpoint,
       pipelining: 1,
@@ -28,16 +51,25 @@ export class UpstreamPools {
       maxHeaderSize: 64 * 1024,
       allowH2: false,
     });
-    this.pools.set(key, { pool, address });
+    this.pools.set(key, { pool, address, retiring: undefined });
     return { pool, key };
   }
 
-  /** Closes pools no config uses any more, letting their requests in flight complete. */
+  /** Closes pools no config uses any more once the grace has passed, letting their requests in flight complete. */
   retain(keys: ReadonlySet<string>): void {
-    for (const [key, { pool }] of this.pools) {
-      if (keys.has(key)) continue;
-      this.pools.delete(key);
-      void pool.close().catch(() => undefined);
+    for (const [key, entry] of this.pools) {
+      if (keys.has(key)) {
+        clearTimeout(entry.retiring);
+        entry.retiring = undefined;
+        continue;
+      }
+      if (entry.retiring) continue;
+      entry.retiring = setTimeout(() => {
+        if (this.pools.get(key) !== entry) return;
+        this.pools.delete(key);
+        void entry.pool.close().catch(() => undefined);
+      }, this.graceMs);
+      entry.retiring.unref();
     }
   }
 
@@ -56,14 +88,19 @@ export class UpstreamPools {
   }
 
   async close(): Promise<void> {
-    const all = [...this.pools.values()];
-    this.pools.clear();
+    const all = this.takeAll();
     await Promise.allSettled(all.map(({ pool }) => pool.close()));
   }
 
   async destroy(): Promise<void> {
-    const all = [...this.pools.values()];
-    this.pools.clear();
+    const all = this.takeAll();
     await Promise.allSettled(all.map(({ pool }) => pool.destroy()));
+  }
+
+  private takeAll(): Entry[] {
+    const all = [...this.pools.values()];
+    for (const entry of all) clearTimeout(entry.retiring);
+    this.pools.clear();
+    return all;
   }
 }
