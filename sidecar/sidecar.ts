@@ -28,6 +28,8 @@ export interface SidecarOptions {
   config?: string | undefined;
   /** Endpoints learnt at run time, merged with the ServiceEndpoints ones. */
   discovery?: DiscoverySource | undefined;
+  /** Extra condition for `/ready`, e.g. "a snapshot has arrived" when config comes only from the mesh. */
+  readyGate?: (() => boolean) | undefined;
   accessLog: 'off' | 'stdout' | string;
   /** Share of successful requests written to the access log (failures always are); 1 when unset. */
   accessLogSample?: number;
@@ -79,7 +81,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const internalError = (error: unknown): void => log.error('internal error while handling a request', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedInbound, exposeFlag });
   const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedOutbound, exposeFlag });
-  const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready, metrics });
+  const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready && (options.readyGate?.() ?? true), metrics });
   const sockets = new Set<Socket>();
   for (const server of [inboundServer, outboundServer]) {
     server.on('connection', (socket: Socket) => {

@@ -1,6 +1,9 @@
 import type { Command } from '../command.ts';
 import { describeFlags, parseFlags, parseHostPort, parsePort, type FlagSpec } from '../options.ts';
-import { startSidecar } from '../../sidecar/sidecar.ts';
+import { hostname } from 'node:os';
+import { startMeshedSidecar } from '../../sidecar/meshed-sidecar.ts';
+import { startSidecar, type RunningSidecar, type SidecarOptions } from '../../sidecar/sidecar.ts';
+import { GOSSIP_FLAGS, parseJoin, readKeyring, readPublicKeys } from '../mesh-flags.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   service: { type: 'string', env: 'OUTRIGGER_SERVICE', description: 'name of the local app\'s Service', placeholder: 'NAME' },
@@ -10,23 +13,31 @@ const FLAGS: Record<string, FlagSpec> = {
   'inbound-host': { type: 'string', env: 'OUTRIGGER_INBOUND_HOST', default: '0.0.0.0', description: 'address the inbound listener binds', placeholder: 'ADDR' },
   outbound: { type: 'string', env: 'OUTRIGGER_OUTBOUND', default: '15001', description: 'outbound listener port on 127.0.0.1 (the app\'s calls out)', placeholder: 'PORT' },
   admin: { type: 'string', env: 'OUTRIGGER_ADMIN', default: '15000', description: 'admin API port on 127.0.0.1', placeholder: 'PORT' },
-  config: { type: 'string', env: 'OUTRIGGER_CONFIG', description: 'policy YAML file or folder (watched for changes)', placeholder: 'PATH' },
+  config: { type: 'string', env: 'OUTRIGGER_CONFIG', description: 'policy YAML file or folder (watched for changes); optional with --join', placeholder: 'PATH' },
   'access-log': { type: 'string', env: 'OUTRIGGER_ACCESS_LOG', default: 'off', description: 'access log: off, stdout or a file path', placeholder: 'DEST' },
   'access-log-sample': { type: 'string', env: 'OUTRIGGER_ACCESS_LOG_SAMPLE', default: '1', description: 'share of successful requests logged, 0–1 (failures always are)', placeholder: 'RATE' },
   'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
   'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
   'no-watch': { type: 'boolean', env: 'OUTRIGGER_NO_WATCH', description: 'do not reload when config files change' },
+  ...GOSSIP_FLAGS,
+  'mesh-key': { type: 'string', env: 'OUTRIGGER_MESH_KEY', description: 'public key(s) whose snapshot signatures are trusted (required with --join)', placeholder: 'FILE' },
+  name: { type: 'string', env: 'OUTRIGGER_NAME', description: 'member name, unique in the mesh (default: SERVICE-HOSTNAME-PID)', placeholder: 'NAME' },
+  zone: { type: 'string', env: 'OUTRIGGER_ZONE', description: 'zone advertised with this endpoint', placeholder: 'ZONE' },
 };
 
 export const sidecarCommand: Command = {
   name: 'sidecar',
   summary: 'run the data-plane proxy beside one app',
   usage: `outrigger sidecar --service NAME --app HOST:PORT --config PATH [flags]
+       outrigger sidecar --service NAME --app HOST:PORT --join HOST:PORT --mesh-key FILE [flags]
 
 Runs the proxy beside one app. Mesh traffic for the app arrives on the inbound
 listener and goes to --app; the app's calls to other Services go to the outbound
 listener (Host: catalog, or HTTP_PROXY=http://127.0.0.1:15001) and are routed by
-the HTTPRoutes and endpoints in --config. Every flag can also be set by the
+the HTTPRoutes and endpoints in --config. With --join the sidecar is also a
+mesh member: it advertises its Service, learns every Service's endpoints from
+the members advertising them, and runs the newest signed snapshot (verified with
+--mesh-key) that any member holds. Every flag can also be set by the
 environment variable shown.
 
 Flags:
@@ -45,14 +56,16 @@ ${describeFlags(FLAGS)}`,
     }
     try {
       if (typeof flags.service !== 'string') throw new Error('--service is required (or OUTRIGGER_SERVICE)');
-      if (typeof flags.config !== 'string') throw new Error('--config is required (or OUTRIGGER_CONFIG)');
+      const meshed = typeof flags.join === 'string' || typeof flags['mesh-key'] === 'string';
+      if (typeof flags.config !== 'string' && !meshed) throw new Error('--config is required (or OUTRIGGER_CONFIG), unless the sidecar joins a mesh (--join, --mesh-key)');
+      if (meshed && typeof flags['mesh-key'] !== 'string') throw new Error('--mesh-key is required with --join: the public key that signs snapshots (outrigger keygen)');
       const logLevel = String(flags['log-level']);
       if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new Error(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
       const accessLogSample = Number(flags['access-log-sample']);
       if (!(accessLogSample >= 0 && accessLogSample <= 1)) throw new Error(`--access-log-sample must be a number from 0 to 1, got "${String(flags['access-log-sample'])}"`);
       const logFormat = String(flags['log-format']);
       if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
-      const sidecar = await startSidecar({
+      const options: SidecarOptions = {
         service: flags.service,
         namespace: String(flags.namespace),
         app: parseHostPort(flags.app, 'app'),
@@ -60,13 +73,26 @@ ${describeFlags(FLAGS)}`,
         inboundHost: String(flags['inbound-host']),
         outboundPort: parsePort(flags.outbound, 'outbound'),
         adminPort: parsePort(flags.admin, 'admin'),
-        config: flags.config,
+        config: typeof flags.config === 'string' ? flags.config : undefined,
         accessLog: String(flags['access-log']),
         accessLogSample,
         logLevel: logLevel as 'info',
         logFormat,
         watch: flags['no-watch'] !== true,
-      });
+      };
+      const sidecar: RunningSidecar = meshed
+        ? await startMeshedSidecar(options, {
+            name: typeof flags.name === 'string' ? flags.name : `${flags.service}-${hostname()}-${process.pid}`,
+            zone: typeof flags.zone === 'string' ? flags.zone : undefined,
+            gossipHost: String(flags['gossip-host']),
+            gossipPort: parsePort(flags['gossip-port'], 'gossip-port'),
+            advertiseHost: typeof flags['advertise-host'] === 'string' ? flags['advertise-host'] : undefined,
+            join: parseJoin(flags.join),
+            keyring: readKeyring(flags['gossip-key']),
+            publicKeys: readPublicKeys(String(flags['mesh-key']), 'mesh-key'),
+            stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : undefined,
+          })
+        : await startSidecar(options);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);

@@ -15,7 +15,8 @@ export interface SidecarProcess {
   adminPort: number;
   logs: string[];
   configDir: string;
-  stop(): Promise<void>;
+  /** SIGTERM (graceful) by default; SIGKILL to simulate a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Writes config text to a fresh temp folder (one file per entry) and returns the folder. */
@@ -25,10 +26,10 @@ export function writeConfig(files: Record<string, string>, dir = mkdtempSync(joi
 }
 
 /** Starts a real sidecar process on ephemeral ports and waits for its `ready` log line. */
-export async function startSidecarProcess(options: { service: string; app: string; config: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<SidecarProcess> {
+export async function startSidecarProcess(options: { service: string; app: string; config?: string | undefined; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<SidecarProcess> {
   const child = spawn(
     process.execPath,
-    [...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', options.service, '--app', options.app, '--config', options.config, '--inbound', '0', '--inbound-host', '127.0.0.1', '--outbound', '0', '--admin', '0', '--log-format', 'json', ...(options.extraArgs ?? [])],
+    [...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', options.service, '--app', options.app, ...(options.config ? ['--config', options.config] : []), '--inbound', '0', '--inbound-host', '127.0.0.1', '--outbound', '0', '--admin', '0', '--log-format', 'json', ...(options.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   const logs: string[] = [];
@@ -67,10 +68,10 @@ export async function startSidecarProcess(options: { service: string; app: strin
     outboundPort: ports.outbound,
     adminPort: ports.admin,
     logs,
-    configDir: options.config,
-    async stop() {
+    configDir: options.config ?? '',
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await once(child, 'exit');
       clearTimeout(timer);

@@ -1,0 +1,81 @@
+import { hostname } from 'node:os';
+import type { Command } from '../command.ts';
+import { GOSSIP_FLAGS, parseJoin, readKeyring, readPrivateKey } from '../mesh-flags.ts';
+import { describeFlags, parseFlags, parsePort, type FlagSpec } from '../options.ts';
+import { startControlPlane } from '../../control-plane/control-plane.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  config: { type: 'string', env: 'OUTRIGGER_CONFIG', description: 'policy folder turned into snapshots (watched)', placeholder: 'DIR' },
+  'signing-key': { type: 'string', env: 'OUTRIGGER_SIGNING_KEY', description: 'Ed25519 private key that signs snapshots (outrigger keygen)', placeholder: 'FILE' },
+  name: { type: 'string', env: 'OUTRIGGER_NAME', description: 'member name, unique in the mesh (default: control-plane-HOSTNAME)', placeholder: 'NAME' },
+  ...GOSSIP_FLAGS,
+  'api-host': { type: 'string', env: 'OUTRIGGER_API_HOST', default: '127.0.0.1', description: 'address of the HTTP API (/members, /snapshot, /metrics)', placeholder: 'ADDR' },
+  'api-port': { type: 'string', env: 'OUTRIGGER_API_PORT', default: '15080', description: 'HTTP API port', placeholder: 'PORT' },
+  'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
+  'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
+};
+
+export const controlPlaneCommand: Command = {
+  name: 'control-plane',
+  summary: 'run a control-plane replica: policy folder → signed snapshots over gossip',
+  usage: `outrigger control-plane --config DIR --signing-key FILE [--join HOST:PORT,…] [flags]
+
+Runs one control-plane replica. It joins the gossip mesh, watches the policy
+folder, validates every change, and publishes it as a versioned snapshot signed
+with --signing-key; sidecars fetch it from any member that has it. Run several
+replicas with the same key and folder: there is no leader, and traffic keeps
+flowing with none running. The HTTP API serves /members (what "outrigger
+status" shows), /snapshot, /metrics, /healthz and /readyz.
+
+Flags:
+${describeFlags(FLAGS)}`,
+  async run(args, io) {
+    let flags;
+    try {
+      flags = parseFlags(args, FLAGS);
+    } catch (error) {
+      io.err(`outrigger control-plane: ${(error as Error).message}\nrun "outrigger control-plane --help" for the flags`);
+      return 2;
+    }
+    if (flags.help) {
+      io.out(this.usage);
+      return 0;
+    }
+    try {
+      if (typeof flags.config !== 'string') throw new Error('--config is required (or OUTRIGGER_CONFIG)');
+      if (typeof flags['signing-key'] !== 'string') throw new Error('--signing-key is required (or OUTRIGGER_SIGNING_KEY); make one with "outrigger keygen"');
+      const logLevel = String(flags['log-level']);
+      if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new Error(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
+      const logFormat = String(flags['log-format']);
+      if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
+      const controlPlane = await startControlPlane({
+        name: typeof flags.name === 'string' ? flags.name : `control-plane-${hostname()}`,
+        configDir: flags.config,
+        signingKey: readPrivateKey(flags['signing-key'], 'signing-key'),
+        gossipHost: String(flags['gossip-host']),
+        gossipPort: parsePort(flags['gossip-port'], 'gossip-port'),
+        advertiseHost: typeof flags['advertise-host'] === 'string' ? flags['advertise-host'] : undefined,
+        join: parseJoin(flags.join),
+        keyring: readKeyring(flags['gossip-key']),
+        stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : undefined,
+        apiHost: String(flags['api-host']),
+        apiPort: parsePort(flags['api-port'], 'api-port'),
+        logLevel: logLevel as 'info',
+        logFormat,
+      });
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void controlPlane.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      return 0;
+    } catch (error) {
+      io.err(`outrigger control-plane: ${(error as Error).message}`);
+      return 1;
+    }
+  },
+};
