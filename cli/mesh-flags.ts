@@ -11,6 +11,7 @@ export const GOSSIP_FLAGS: Record<string, FlagSpec> = {
   'gossip-port': { type: 'string', env: 'OUTRIGGER_GOSSIP_PORT', default: '7946', description: 'gossip port (0: any free one)', placeholder: 'PORT' },
   'advertise-host': { type: 'string', env: 'OUTRIGGER_ADVERTISE_HOST', description: 'address other members reach this one at (default: --gossip-host; in Kubernetes the pod IP)', placeholder: 'ADDR' },
   'gossip-key': { type: 'string', env: 'OUTRIGGER_GOSSIP_KEY', description: 'file of base64 AES keys, one per line, the first encrypts; all members need one in common', placeholder: 'FILE' },
+  'cluster-label': { type: 'string', env: 'OUTRIGGER_CLUSTER_LABEL', default: '', description: 'authenticated with every encrypted packet: meshes sharing a key but not a label ignore each other', placeholder: 'LABEL' },
   'state-dir': { type: 'string', env: 'OUTRIGGER_STATE_DIR', description: 'where the last good snapshot is kept across restarts', placeholder: 'DIR' },
 };
 

@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   advertiseHost?: string | undefined;
   join: readonly string[];
   keyring?: Keyring | undefined;
+  /** Cluster label authenticated with encrypted packets. */
+  clusterLabel?: string | undefined;
   stateDir?: string | undefined;
   apiHost: string;
   apiPort: number;
@@ -55,6 +57,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     advertiseHost: options.advertiseHost,
     join: options.join,
     keyring: options.keyring,
+    config: { label: options.clusterLabel ?? '' },
     meta: { role: 'control-plane', configVersion: 0, configHash: '' },
     log,
   });

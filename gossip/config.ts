@@ -31,10 +31,12 @@ export interface GossipConfig {
   udpBufferSize: number;
   /** Try a stream probe beside indirect probes, for networks that drop UDP but pass TCP. memberlist: on. */
   streamFallbackProbe: boolean;
-  /** How often members try to reach members declared dead, so a cluster split for longer than gossip-to-the-dead heals. Serf: 30 s. */
+  /** How often members try to reach members declared dead, so a cluster split for longer than gossip-to-the-dead heals. Serf: 30 s; 0 turns it off (memberlist alone). */
   reconnectIntervalMs: number;
   /** How long a dead member is still tried. Serf: 24 h. */
   reconnectTimeoutMs: number;
+  /** Stretch the retransmit count by the observed packet loss (see `lossAwareRetransmitLimit`); off = memberlist's fixed count. */
+  lossAwareRetransmit: boolean;
   /** Upper bound of broadcasts waiting to be sent; the most-sent ones are dropped first beyond it. */
   maxQueuedBroadcasts: number;
   /** Cluster label: authenticated as associated data when encrypting, so two clusters sharing a key still cannot talk. */
@@ -57,6 +59,7 @@ export const DEFAULT_LAN_CONFIG: Readonly<GossipConfig> = Object.freeze({
   udpBufferSize: 1_400,
   streamFallbackProbe: true,
   reconnectIntervalMs: 30_000,
+  lossAwareRetransmit: true,
   reconnectTimeoutMs: 24 * 3_600_000,
   maxQueuedBroadcasts: 4_096,
   label: '',

@@ -95,3 +95,12 @@ test('no packet exceeds the 1400-byte UDP budget, even with a backlog of broadca
   assert.ok(cluster.network.largestPacket <= DEFAULT_LAN_CONFIG.udpBufferSize, `largest packet ${cluster.network.largestPacket} bytes`);
   assert.ok(cluster.network.largestPacket > 1_000, 'the backlog did fill packets');
 });
+
+test('duplicated and reordered packets (30 % duplicates, 1–80 ms delay) cause no false deaths and do not hide a real one', () => {
+  const cluster = new SimulatedCluster({ size: 50, seed: 18, conditions: { duplicateRate: 0.3, minDelayMs: 1, maxDelayMs: 80 } });
+  cluster.network.run(5 * 60_000);
+  assert.equal(cluster.members.reduce((n, m) => n + m.stats.membersDeclaredDead, 0), 0);
+  cluster.crash(3);
+  const took = cluster.network.runUntil(() => cluster.countSeeing('m3', (s) => s === 'dead', new Set([3])) === 49, 60_000, 100);
+  assert.ok(took !== undefined, 'the crash was detected by all');
+});

@@ -83,9 +83,10 @@ export class Memberlist {
     this.wire = new Wire(options.keyring, this.config.label);
     this.log = options.log ?? (() => {});
     this.awareness = new Awareness(this.config.awarenessMaxMultiplier);
-    this.queue = new BroadcastQueue(this.config.maxQueuedBroadcasts, () =>
-      lossAwareRetransmitLimit(retransmitLimit(this.config.retransmitMult, this.members.size), this.directProbeSuccess),
-    );
+    this.queue = new BroadcastQueue(this.config.maxQueuedBroadcasts, () => {
+      const base = retransmitLimit(this.config.retransmitMult, this.members.size);
+      return this.config.lossAwareRetransmit ? lossAwareRetransmitLimit(base, this.directProbeSuccess) : base;
+    });
     const meta = options.meta ?? new Uint8Array(0);
     checkMeta(meta);
     const self: MemberRecord = {
@@ -110,7 +111,7 @@ export class Memberlist {
     this.loop(() => this.awareness.scale(this.config.probeIntervalMs), () => this.probe());
     this.loop(() => this.config.gossipIntervalMs, () => this.gossip());
     this.loop(() => pushPullInterval(this.config.pushPullIntervalMs, this.members.size), () => this.periodicPushPull());
-    this.loop(() => this.config.reconnectIntervalMs, () => this.reconnect());
+    if (this.config.reconnectIntervalMs > 0) this.loop(() => this.config.reconnectIntervalMs, () => this.reconnect());
   }
 
   /** Exchanges full state with each seed; resolves with how many answered. */

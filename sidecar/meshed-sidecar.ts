@@ -4,6 +4,7 @@ import { createLogger } from '../mesh/log.ts';
 import { MemberDiscovery } from '../mesh/member-discovery.ts';
 import { startMeshMember, type MeshMember } from '../mesh/mesh-member.ts';
 import { SnapshotSync } from '../mesh/snapshot-sync.ts';
+import type { ConfigStore } from './runtime/config-store.ts';
 import { startSidecar, type RunningSidecar, type SidecarOptions } from './sidecar.ts';
 
 export interface SidecarMeshOptions {
@@ -16,6 +17,8 @@ export interface SidecarMeshOptions {
   advertiseHost?: string | undefined;
   join: readonly string[];
   keyring?: Keyring | undefined;
+  /** Cluster label authenticated with encrypted packets. */
+  clusterLabel?: string | undefined;
   /** Keys whose snapshot signatures are trusted. */
   publicKeys: readonly KeyObject[];
   stateDir?: string | undefined;
@@ -42,29 +45,20 @@ export async function startMeshedSidecar(options: SidecarOptions, mesh: SidecarM
     advertiseHost: mesh.advertiseHost,
     join: mesh.join,
     keyring: mesh.keyring,
+    config: { label: mesh.clusterLabel ?? '' },
     meta: { role: 'sidecar', service: serviceKey, zone: mesh.zone, configVersion: 0, configHash: '' },
     log,
   });
   const discovery = new MemberDiscovery(member.memberlist);
-  const synced = { sync: undefined as SnapshotSync | undefined };
-  let sidecar: RunningSidecar;
-  try {
-    sidecar = await startSidecar({ ...options, discovery, readyGate: () => options.config !== undefined || synced.sync?.hasSnapshot === true });
-  } catch (error) {
-    discovery.close();
-    await member.close();
-    throw error;
-  }
-  const running = sidecar;
-  const advertised = mesh.advertiseHost ?? mesh.gossipHost;
-  member.setMeta({ address: `${advertised}:${running.inboundPort}`, api: `127.0.0.1:${running.adminPort}` });
+  const started: { store: ConfigStore | undefined } = { store: undefined };
   const snapshotSync = new SnapshotSync({
     memberlist: member.memberlist,
     publicKeys: mesh.publicKeys,
     stateDir: mesh.stateDir,
     loadOptions: { requireEndpoints: false },
     apply: async (snapshot) => {
-      const status = await running.applyTexts(snapshot.files, `snapshot v${snapshot.version}`);
+      if (!started.store) return { ok: false, error: 'the sidecar is not started yet' };
+      const status = await started.store.applyTexts(snapshot.files, `snapshot v${snapshot.version}`);
       if (status.ok) return { ok: true };
       const first = status.errors[0];
       return { ok: false, error: first ? `${first.file}:${first.line}:${first.column}: ${first.path}: ${first.message}` : 'rejected' };
@@ -72,8 +66,26 @@ export async function startMeshedSidecar(options: SidecarOptions, mesh: SidecarM
     onStateChange: (state) => member.setMeta({ configVersion: state.version, configHash: state.hash, rejected: state.rejected }),
     log,
   });
-  synced.sync = snapshotSync;
-  await snapshotSync.restore();
+  let running: RunningSidecar;
+  try {
+    running = await startSidecar({
+      ...options,
+      discovery,
+      readyGate: () => options.config !== undefined || snapshotSync.hasSnapshot,
+      // The last good snapshot is in force before the first request can arrive.
+      beforeListen: async (store) => {
+        started.store = store;
+        await snapshotSync.restore();
+      },
+    });
+  } catch (error) {
+    snapshotSync.close();
+    discovery.close();
+    await member.close();
+    throw error;
+  }
+  const advertised = mesh.advertiseHost ?? mesh.gossipHost;
+  member.setMeta({ address: `${advertised}:${running.inboundPort}`, api: `127.0.0.1:${running.adminPort}` });
   snapshotSync.start();
   return {
     ...running,

@@ -28,6 +28,8 @@ export interface SidecarOptions {
   config?: string | undefined;
   /** Endpoints learnt at run time, merged with the ServiceEndpoints ones. */
   discovery?: DiscoverySource | undefined;
+  /** Runs once the config store exists and before any listener opens, e.g. to restore a persisted snapshot. */
+  beforeListen?: ((store: ConfigStore) => Promise<void>) | undefined;
   /** Extra condition for `/ready`, e.g. "a snapshot has arrived" when config comes only from the mesh. */
   readyGate?: (() => boolean) | undefined;
   accessLog: 'off' | 'stdout' | string;
@@ -66,6 +68,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     throw new Error(`invalid config in ${options.config ?? 'the empty policy'}:\n${first.errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.path}: ${e.message}`).join('\n')}`);
   }
   if (options.watch) store.watch();
+  await options.beforeListen?.(store);
   await waitForRateLimitBackends(store, log);
 
   const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog, { sampleRate: options.accessLogSample ?? 1 });

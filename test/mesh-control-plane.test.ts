@@ -178,4 +178,19 @@ describe(`a control plane and ${SIDECARS} sidecars on loopback, gossiping`, () =
     assert.equal(await snapshotVersion(sidecars[0]!), running);
     assert.equal((await viaFrontend(sidecars[1]!)).marker, 'v3');
   });
+
+  it('a restarted sidecar with a state dir serves its last good snapshot with no peer reachable at all', async () => {
+    const app = await startUpstream(echo, 'app-disk');
+    apps.push(app);
+    const stateDir = mkdtempSync(join(tmpdir(), 'outrigger-sidecar-state-'));
+    const running = await snapshotVersion(sidecars[0]!);
+    const first = await startMeshSidecarProcess({ service: 'frontend', app: app.address, keys, join: [`127.0.0.1:${gossipPorts[4]!}`], gossipPort: await freePort(), name: 'sidecar-disk', stateDir });
+    await waitFor(async () => (await snapshotVersion(first)) === running, 10_000, 'the first run on the mesh snapshot');
+    await first.stop();
+    const nobody = `127.0.0.1:${await freePort()}`;
+    const second = await startMeshSidecarProcess({ service: 'frontend', app: app.address, keys, join: [nobody], gossipPort: await freePort(), name: 'sidecar-disk', stateDir });
+    sidecars.push(second);
+    assert.equal(await snapshotVersion(second), running, 'restored from disk before serving');
+    assert.equal((await getJson(second.adminPort, '/ready')).status, 200);
+  });
 });

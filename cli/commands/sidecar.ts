@@ -89,6 +89,7 @@ ${describeFlags(FLAGS)}`,
             advertiseHost: typeof flags['advertise-host'] === 'string' ? flags['advertise-host'] : undefined,
             join: parseJoin(flags.join),
             keyring: readKeyring(flags['gossip-key']),
+            clusterLabel: String(flags['cluster-label']),
             publicKeys: readPublicKeys(String(flags['mesh-key']), 'mesh-key'),
             stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : undefined,
           })
