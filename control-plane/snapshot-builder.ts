@@ -1,8 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { readPolicyFiles } from '../policy/files.ts';
+import { watchPolicyPath, type PathWatch } from '../policy/watch-path.ts';
 import { loadPolicyTexts } from '../policy/load.ts';
 import type { ConfigError, LoadOptions } from '../policy/load.ts';
 import { signSnapshot } from '../policy/snapshot/sign.ts';
@@ -53,7 +52,7 @@ export class SnapshotBuilder {
   private readonly quietMs: number;
   private readonly maxWaitMs: number;
   private readonly onError: (error: Error) => void;
-  private watcher: FSWatcher | undefined;
+  private watcher: PathWatch | undefined;
   private quietTimer: NodeJS.Timeout | undefined;
   private maxTimer: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -86,8 +85,7 @@ export class SnapshotBuilder {
     if (!this.watcher && !this.closed) {
       try {
         // Events on dot entries are not filtered out: a ConfigMap update is exactly a rename of `..data`.
-        this.watcher = watch(this.options.folder, { recursive: true, persistent: false }, () => this.changed());
-        this.watcher.on('error', (error) => this.onError(error));
+        this.watcher = watchPolicyPath(this.options.folder, () => this.changed(), (error) => this.onError(error));
       } catch (error) {
         this.onError(asError(error));
       }

@@ -226,15 +226,16 @@ export class SnapshotSync {
       return false;
     }
     if (!verified.ok) return false;
-    this.current = { version: verified.snapshot.version, hash: verified.snapshot.hash, bytes };
-    this.rejected = undefined;
-    this.options.log.info('snapshot applied', { version: verified.snapshot.version, hash: verified.snapshot.hash.slice(0, 12), from });
-    this.options.onStateChange(this.state);
+    // On disk before it is advertised: whoever sees the new version can count on a restart keeping it.
     if (persist && this.options.stateDir) {
       await saveSnapshot(this.options.stateDir, bytes).catch((error: unknown) =>
         this.options.log.warn('cannot persist the snapshot; a restart will need a peer', { error: String(error) }),
       );
     }
+    this.current = { version: verified.snapshot.version, hash: verified.snapshot.hash, bytes };
+    this.rejected = undefined;
+    this.options.log.info('snapshot applied', { version: verified.snapshot.version, hash: verified.snapshot.hash.slice(0, 12), from });
+    this.options.onStateChange(this.state);
     return true;
   }
 

@@ -21,6 +21,7 @@ export function checkAcrossResources(resources: readonly LocatedResource[], requ
     ...checkUniqueNames(resources),
     ...checkSingleMesh(resources),
     ...checkPolicyTargets(resources),
+    ...checkAutoscalingTargets(resources),
     ...(requireEndpoints ? checkBackendEndpoints(resources) : []),
   ];
 }
@@ -66,6 +67,21 @@ function checkPolicyTargets(resources: readonly LocatedResource[]): ConfigError[
           : `Service ${service} is already targeted by TrafficPolicy ${nameOf(owner.resource)} at ${where(owner)}; a Service takes one TrafficPolicy, so merge them`;
       errors.push(doc.errorAt(['spec', 'targetRefs', t, 'name'], message));
     });
+  }
+  return errors;
+}
+
+/** Two AutoscalingSignals for one Service would give it two competing recommendations. */
+function checkAutoscalingTargets(resources: readonly LocatedResource[]): ConfigError[] {
+  const owners = new Map<string, LocatedResource>();
+  const errors: ConfigError[] = [];
+  for (const located of resources) {
+    const { resource, doc } = located;
+    if (resource.kind !== 'AutoscalingSignal') continue;
+    const service = qualified(resource.spec.targetRef.namespace ?? resource.metadata.namespace, resource.spec.targetRef.name);
+    const owner = owners.get(service);
+    if (!owner) owners.set(service, located);
+    else errors.push(doc.errorAt(['spec', 'targetRef', 'name'], `Service ${service} is already targeted by AutoscalingSignal ${nameOf(owner.resource)} at ${where(owner)}; a Service takes one AutoscalingSignal, so merge them`));
   }
   return errors;
 }

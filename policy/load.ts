@@ -51,6 +51,7 @@ function policySet(resources: readonly LocatedResource[], files: readonly Policy
     trafficPolicies: [],
     endpoints: [],
     mesh: undefined,
+    autoscalingSignals: [],
     files: files.map(({ file }) => file),
     hash: contentHash(files),
   };
@@ -68,6 +69,9 @@ function policySet(resources: readonly LocatedResource[], files: readonly Policy
         break;
       case 'Mesh':
         policy.mesh = { resource, ...source } satisfies Sourced<typeof resource>;
+        break;
+      case 'AutoscalingSignal':
+        policy.autoscalingSignals.push({ resource, ...source });
         break;
     }
   }

@@ -1,4 +1,4 @@
-import type { HTTPRoute, Mesh, ServiceEndpoints, TrafficPolicy } from './schema/index.ts';
+import type { AutoscalingSignal, HTTPRoute, Mesh, ServiceEndpoints, TrafficPolicy } from './schema/index.ts';
 
 /** One problem in a config, pointing at the YAML that causes it. Lines and columns are 1-based. */
 export interface ConfigError {
@@ -22,6 +22,7 @@ export interface PolicySet {
   trafficPolicies: Sourced<TrafficPolicy>[];
   endpoints: Sourced<ServiceEndpoints>[];
   mesh: Sourced<Mesh> | undefined;
+  autoscalingSignals: Sourced<AutoscalingSignal>[];
   /** Every file read, sorted, including files that held only comments. */
   files: string[];
   /** sha256 hex over the sorted files' raw contents: a content version */

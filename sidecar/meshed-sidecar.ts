@@ -72,6 +72,8 @@ export async function startMeshedSidecar(options: SidecarOptions, mesh: SidecarM
       ...options,
       discovery,
       readyGate: () => options.config !== undefined || snapshotSync.hasSnapshot,
+      // Leaving tells peers to stop routing here while the pre-drain delay still serves what is in flight.
+      onDrain: () => member.memberlist.leave(1_000),
       // The last good snapshot is in force before the first request can arrive.
       beforeListen: async (store) => {
         started.store = store;
@@ -92,12 +94,10 @@ export async function startMeshedSidecar(options: SidecarOptions, mesh: SidecarM
     member,
     sync: snapshotSync,
     async close() {
+      await running.close();
       snapshotSync.close();
       discovery.close();
-      // Leave first, so peers stop routing here before the listeners drain.
       await member.close();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      await running.close();
     },
   };
 }

@@ -30,6 +30,14 @@ export interface SidecarOptions {
   discovery?: DiscoverySource | undefined;
   /** Runs once the config store exists and before any listener opens, e.g. to restore a persisted snapshot. */
   beforeListen?: ((store: ConfigStore) => Promise<void>) | undefined;
+  /**
+   * Pre-drain delay on shutdown or `POST /drain`: readiness turns false at once, but new connections are still served
+   * this long (endpoint removal lags readiness in Kubernetes); then the listeners stop accepting, responses close their
+   * connections, idle keep-alive connections are closed, and requests in flight get max(5 s, this) to finish.
+   */
+  drainSeconds?: number | undefined;
+  /** Runs when a drain starts, beside the pre-drain delay (a meshed sidecar leaves the gossip mesh). */
+  onDrain?: (() => Promise<void>) | undefined;
   /** Extra condition for `/ready`, e.g. "a snapshot has arrived" when config comes only from the mesh. */
   readyGate?: (() => boolean) | undefined;
   accessLog: 'off' | 'stdout' | string;
@@ -47,6 +55,9 @@ export interface RunningSidecar {
   store: ConfigStore;
   /** Validates and swaps in pushed policy files (e.g. a signed snapshot's); see ConfigStore.applyTexts. */
   applyTexts(files: readonly PushedFile[], label: string): Promise<ReloadStatus>;
+  /** Readiness off, pre-drain delay, then listeners closed and requests in flight finished; the process stays up. */
+  drain(): Promise<void>;
+  /** Drains, then stops everything. */
   close(): Promise<void>;
 }
 
@@ -76,16 +87,42 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const observe: RequestObserver = metrics.observer(accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined);
 
   let ready = false;
+  let draining = false;
+  let drainStarted: Promise<void> | undefined;
   const exposeFlag = (req: IncomingMessage): boolean => exposesFlag(req, store.current);
   const rejectedInbound = (reason: RejectReason): void => metrics.onRejected('inbound', reason);
   const rejectedOutbound = (reason: RejectReason): void => metrics.onRejected('outbound', reason);
   const inbound = inboundHandlers({ store, observe, tracer, onReject: rejectedInbound });
   const outbound = outboundHandlers({ store, namespace: options.namespace, source: `${options.service}.${options.namespace}`, observe, tracer, onReject: rejectedOutbound });
   const internalError = (error: unknown): void => log.error('internal error while handling a request', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedInbound, exposeFlag });
-  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedOutbound, exposeFlag });
-  const adminServer = createAdminServer({ store, pools, service: options.service, startedAt: new Date(), isReady: () => ready && (options.readyGate?.() ?? true), metrics });
+  const isDraining = (): boolean => draining;
+  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedInbound, exposeFlag, isDraining });
+  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedOutbound, exposeFlag, isDraining });
   const sockets = new Set<Socket>();
+  const preDrainMs = Math.max(0, options.drainSeconds ?? 0) * 1_000;
+  const drain = (): Promise<void> => {
+    drainStarted ??= (async () => {
+      ready = false;
+      log.info('draining: readiness off, still serving for the pre-drain delay', { preDrainMs });
+      const left = options.onDrain?.().catch((error: unknown) => log.warn('leaving the mesh failed', { error: String(error) }));
+      await new Promise((resolve) => setTimeout(resolve, preDrainMs));
+      await left;
+      draining = true;
+      await closeServers([inboundServer, outboundServer], sockets, Math.max(5_000, preDrainMs));
+      log.info('drained: listeners closed, requests in flight finished');
+    })();
+    return drainStarted;
+  };
+  const adminServer = createAdminServer({
+    store,
+    pools,
+    service: options.service,
+    startedAt: new Date(),
+    isReady: () => ready && (options.readyGate?.() ?? true),
+    metrics,
+    drain: () => void drain(),
+    isDraining: () => drainStarted !== undefined,
+  });
   for (const server of [inboundServer, outboundServer]) {
     server.on('connection', (socket: Socket) => {
       sockets.add(socket);
@@ -109,10 +146,13 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       adminPort,
       store,
       applyTexts: (files, label) => store.applyTexts(files, label),
+      drain,
       async close() {
-        ready = false;
+        await drain();
         store.close();
-        await closeServers(servers, sockets, 5_000);
+        const adminClosed = new Promise<void>((resolve) => adminServer.close(() => resolve()));
+        adminServer.closeAllConnections();
+        await adminClosed;
         await accessLog?.close();
         await tracer.shutdown();
         await pools.close();

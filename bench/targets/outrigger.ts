@@ -72,6 +72,8 @@ export async function startSidecar(options: BenchOptions, spec: SidecarSpec): Pr
     String(admin),
     '--config',
     config,
+    '--drain-seconds',
+    '0',
   ];
   const started = performance.now();
   const proc = await startProcess(spec.name, options.nodeBin, args, { cwd: options.repoRoot });

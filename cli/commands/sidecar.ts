@@ -18,6 +18,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'access-log-sample': { type: 'string', env: 'OUTRIGGER_ACCESS_LOG_SAMPLE', default: '1', description: 'share of successful requests logged, 0–1 (failures always are)', placeholder: 'RATE' },
   'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
   'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
+  'drain-seconds': { type: 'string', env: 'OUTRIGGER_DRAIN_SECONDS', default: '5', description: 'on SIGTERM or POST /drain: readiness off at once, keep serving this long, then close listeners and let requests in flight finish', placeholder: 'SECONDS' },
   'no-watch': { type: 'boolean', env: 'OUTRIGGER_NO_WATCH', description: 'do not reload when config files change' },
   ...GOSSIP_FLAGS,
   'mesh-key': { type: 'string', env: 'OUTRIGGER_MESH_KEY', description: 'public key(s) whose snapshot signatures are trusted (required with --join)', placeholder: 'FILE' },
@@ -63,6 +64,8 @@ ${describeFlags(FLAGS)}`,
       if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new Error(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
       const accessLogSample = Number(flags['access-log-sample']);
       if (!(accessLogSample >= 0 && accessLogSample <= 1)) throw new Error(`--access-log-sample must be a number from 0 to 1, got "${String(flags['access-log-sample'])}"`);
+      const drainSeconds = Number(flags['drain-seconds']);
+      if (!(drainSeconds >= 0 && drainSeconds <= 3_600)) throw new Error(`--drain-seconds must be a number of seconds from 0 to 3600, got "${String(flags['drain-seconds'])}"`);
       const logFormat = String(flags['log-format']);
       if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
       const options: SidecarOptions = {
@@ -79,6 +82,7 @@ ${describeFlags(FLAGS)}`,
         logLevel: logLevel as 'info',
         logFormat,
         watch: flags['no-watch'] !== true,
+        drainSeconds,
       };
       const sidecar: RunningSidecar = meshed
         ? await startMeshedSidecar(options, {

@@ -46,7 +46,7 @@ be reached or does not answer 200 within ${STATUS_TIMEOUT_MS / 1000} s, 2 on a u
 
 Flags:
 ${describeFlags(FLAGS)}
-  -h, --help                     print this help`;
+${'  -h, --help'.padEnd(30)} print this help`;
 
 export const statusCommand: Command = {
   name: 'status',
@@ -183,6 +183,7 @@ function describeFetchError(error: unknown): string {
   let cause: unknown = error;
   while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
   if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0];
+  if (cause instanceof Error && cause.message === 'bad port') return 'fetch() refuses this port (it is on the Fetch standard\'s list of blocked ports)';
   if (cause instanceof Error) return cause.message || (cause as NodeJS.ErrnoException).code || cause.name;
   return String(cause);
 }

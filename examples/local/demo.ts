@@ -86,7 +86,7 @@ async function main(): Promise<void> {
 
   console.log('Starting the Outrigger demo mesh…');
   const sidecarArgs = (service: string, p: { app: number; inbound: number; outbound: number; admin: number }, config: string) => [
-    ...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', service, '--app', `127.0.0.1:${p.app}`, '--inbound', String(p.inbound), '--inbound-host', '127.0.0.1', '--outbound', String(p.outbound), '--admin', String(p.admin), '--config', config,
+    ...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', service, '--app', `127.0.0.1:${p.app}`, '--inbound', String(p.inbound), '--inbound-host', '127.0.0.1', '--outbound', String(p.outbound), '--admin', String(p.admin), '--config', config, '--drain-seconds', '0',
   ];
   for (const c of layout.catalog) {
     group.start(c.name, [APP, '--role', 'catalog', '--name', c.name, '--port', String(c.app)], remember(c.name));

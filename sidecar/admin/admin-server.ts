@@ -14,6 +14,9 @@ export interface AdminState {
   isReady: () => boolean;
   /** Prometheus text exposition for `/metrics` and `/stats/prometheus` (Envoy's path). */
   metrics?: { readonly contentType: string; metrics(): Promise<string> } | undefined;
+  /** Starts a drain without exiting (`POST /drain`): readiness off, listeners closed after the pre-drain delay. */
+  drain?: (() => void) | undefined;
+  isDraining?: (() => boolean) | undefined;
 }
 
 /** The loopback admin API: liveness, readiness, the active config and the upstream view. JSON throughout. */
@@ -29,8 +32,13 @@ export function createAdminServer(state: AdminState): Server {
 
 function route(state: AdminState, req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '/').split('?')[0];
+  if (path === '/drain' && req.method === 'POST' && state.drain) {
+    state.drain();
+    json(res, 202, { draining: true });
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    json(res, 405, { error: 'admin endpoints are read-only: use GET' });
+    json(res, 405, { error: 'admin endpoints are read-only (use GET), except POST /drain' });
     return;
   }
   switch (path) {
@@ -39,7 +47,7 @@ function route(state: AdminState, req: IncomingMessage, res: ServerResponse): vo
       return;
     case '/ready': {
       const ready = state.isReady();
-      json(res, ready ? 200 : 503, { ready, configLoaded: state.store.loaded });
+      json(res, ready ? 200 : 503, { ready, configLoaded: state.store.loaded, draining: state.isDraining?.() ?? false });
       return;
     }
     case '/config_dump':
@@ -60,7 +68,7 @@ function route(state: AdminState, req: IncomingMessage, res: ServerResponse): vo
   }
 }
 
-const ENDPOINTS = ['/live', '/ready', '/config_dump', '/clusters', '/metrics', '/stats/prometheus'];
+const ENDPOINTS = ['/live', '/ready', '/config_dump', '/clusters', '/metrics', '/stats/prometheus', 'POST /drain'];
 
 function prometheus(state: AdminState, res: ServerResponse): void {
   const metrics = state.metrics;

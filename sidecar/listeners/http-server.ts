@@ -1,4 +1,4 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { sendLocalReply } from '../http/local-reply.ts';
 import { REASONS } from '../http/reason.ts';
@@ -19,6 +19,8 @@ export interface ListenerHooks {
   onReject?: ((reason: RejectReason) => void) | undefined;
   /** Whether the listener's own 400 replies may carry the reason flag header (`DPE`). */
   exposeFlag?: ((req: IncomingMessage) => boolean) | undefined;
+  /** While true, every response closes its connection (`Connection: close`): the listener is draining. */
+  isDraining?: (() => boolean) | undefined;
 }
 
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
@@ -31,6 +33,8 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
  * A Node HTTP/1.1 server with the strict parser (never the lenient one), one well-formed Host header and bounded
  * header size and time. Whole-request time is not bounded here: bodies and responses may legitimately stream.
  */
+const baseWriteHead = ServerResponse.prototype.writeHead;
+
 export function createListener(
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
@@ -69,13 +73,23 @@ export function createListener(
       res.destroy();
       return;
     }
+    if (hooks.isDraining?.()) res.shouldKeepAlive = false;
     const problem = checkRequest(req);
     if (problem) reject(res, problem.reason, problem.status, problem.body);
     else guardedRequest(req, res);
     if (res.getHeader('connection') === 'close') closing.add(req.socket);
   };
+  const isDraining = hooks.isDraining;
+  // Responses whose head is written while the listener drains close their connection, including those of requests
+  // that were already in flight when the drain began.
+  class DrainAwareResponse extends ServerResponse {}
+  DrainAwareResponse.prototype.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    if (isDraining?.()) this.shouldKeepAlive = false;
+    return Reflect.apply(baseWriteHead, this, args) as ServerResponse;
+  } as ServerResponse['writeHead'];
   const server = createServer(
     {
+      ServerResponse: DrainAwareResponse,
       insecureHTTPParser: false,
       // Checked (and counted) by checkRequest, which also refuses repeated and malformed Hosts.
       requireHostHeader: false,

@@ -1,5 +1,4 @@
-import { statSync, watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
+import { watchPolicyPath, type PathWatch } from '../../policy/watch-path.ts';
 import { loadPolicyPath, loadPolicyTexts, type ConfigError, type LoadOptions, type LoadResult, type PolicySet } from '../../policy/load.ts';
 import { coalesce, type Coalescer } from '../discovery/coalesce.ts';
 import type { DiscoverySource } from '../discovery/discovery-source.ts';
@@ -52,7 +51,7 @@ const DISCOVERY_BATCH_MS = 50;
  */
 export class ConfigStore {
   private active: RuntimeConfig | undefined;
-  private watcher: FSWatcher | undefined;
+  private watcher: PathWatch | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private generation = 0;
   /** Updates run one at a time, in call order. */
@@ -143,13 +142,14 @@ export class ConfigStore {
   watch(): void {
     if (this.watcher || this.path === undefined) return;
     try {
-      const isFile = statSync(this.path).isFile();
-      const target = isFile ? dirname(this.path) : this.path;
-      this.watcher = watch(target, { recursive: !isFile, persistent: false }, () => {
-        clearTimeout(this.debounce);
-        this.debounce = setTimeout(() => void this.reload(), 100);
-      });
-      this.watcher.on('error', (error) => this.log.warn('config watch failed; hot reload is off', { error: String(error) }));
+      this.watcher = watchPolicyPath(
+        this.path,
+        () => {
+          clearTimeout(this.debounce);
+          this.debounce = setTimeout(() => void this.reload(), 100);
+        },
+        (error) => this.log.warn('config watch problem; hot reload may miss changes', { error: String(error) }),
+      );
     } catch (error) {
       this.log.warn('cannot watch config path; hot reload is off', { path: this.path, error: String(error) });
     }

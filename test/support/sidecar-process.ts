@@ -29,7 +29,7 @@ export function writeConfig(files: Record<string, string>, dir = mkdtempSync(joi
 export async function startSidecarProcess(options: { service: string; app: string; config?: string | undefined; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<SidecarProcess> {
   const child = spawn(
     process.execPath,
-    [...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', options.service, '--app', options.app, ...(options.config ? ['--config', options.config] : []), '--inbound', '0', '--inbound-host', '127.0.0.1', '--outbound', '0', '--admin', '0', '--log-format', 'json', ...(options.extraArgs ?? [])],
+    [...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', options.service, '--app', options.app, ...(options.config ? ['--config', options.config] : []), '--inbound', '0', '--inbound-host', '127.0.0.1', '--outbound', '0', '--admin', '0', '--log-format', 'json', '--drain-seconds', '0', ...(options.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   const logs: string[] = [];

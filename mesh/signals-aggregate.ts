@@ -1,0 +1,66 @@
+import { latencyPercentile, mergeLatency, newLatencyCounts, type LatencyCounts } from './signals-histogram.ts';
+import { SIGNAL_WINDOWS, type SignalReport, type WindowName } from './signals-report.ts';
+
+/** One Service's signals over one window, summed over the members reporting for it. */
+export interface ServiceSignals {
+  service: string;
+  window: WindowName;
+  /** Nominal length of the window: 60 (stable) or 6 (panic). */
+  windowSeconds: number;
+  /** Members with a fresh report: the replicas serving the Service as the mesh sees them. */
+  replicas: number;
+  requests: number;
+  errors: number;
+  /** Σ over members of requests ÷ the time their window covers (so a replica that just started is not diluted). */
+  requestsPerSecond: number;
+  /** Σ of members' average concurrency. */
+  concurrency: number;
+  /** Σ of members' peaks: an upper bound on the Service's peak, as peaks need not coincide. */
+  peakConcurrency: number;
+  /** errors ÷ requests, 0 without requests. */
+  errorRate: number;
+  /** Percentiles of the merged histogram; 0 without requests. */
+  latencyP50Ms: number;
+  latencyP90Ms: number;
+  latencyP99Ms: number;
+  latency: LatencyCounts;
+}
+
+/**
+ * Sums the reports of one Service. Rates are per member (its requests over the time its window covers) then summed,
+ * which is Σ requests ÷ window once every member has been up for the whole window. Latency percentiles come from
+ * the merged counts, never from averaging members' percentiles.
+ */
+export function aggregateSignals(service: string, window: WindowName, reports: readonly SignalReport[]): ServiceSignals {
+  const latency = newLatencyCounts();
+  let requests = 0;
+  let errors = 0;
+  let requestsPerSecond = 0;
+  let concurrency = 0;
+  let peakConcurrency = 0;
+  for (const report of reports) {
+    const w = report.windows[window];
+    requests += w.requests;
+    errors += w.errors;
+    requestsPerSecond += w.requests / (w.durationMs / 1000);
+    concurrency += w.concurrency;
+    peakConcurrency += w.peakConcurrency;
+    mergeLatency(latency, w.latency);
+  }
+  return {
+    service,
+    window,
+    windowSeconds: SIGNAL_WINDOWS[window],
+    replicas: reports.length,
+    requests,
+    errors,
+    requestsPerSecond,
+    concurrency,
+    peakConcurrency,
+    errorRate: requests === 0 ? 0 : errors / requests,
+    latencyP50Ms: latencyPercentile(latency, 50) ?? 0,
+    latencyP90Ms: latencyPercentile(latency, 90) ?? 0,
+    latencyP99Ms: latencyPercentile(latency, 99) ?? 0,
+    latency,
+  };
+}

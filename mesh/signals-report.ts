@@ -1,0 +1,148 @@
+import { fromSparse, totalCount, toSparse, type LatencyCounts } from './signals-histogram.ts';
+
+/**
+ * What a sidecar tells the control plane about its workload's inbound traffic, every couple of seconds, over a
+ * gossip stream (`memberlist.request(addr, SIGNALS_REQUEST, body)`). Compact JSON with a sparse latency histogram;
+ * at most MAX_REPORT_BYTES, and decoded strictly: any unknown key, wrong type, impossible number or oversized body
+ * is refused with a message, never half-read.
+ *
+ * ```json
+ * {"v":1,"service":"checkout.shop","member":"checkout-7f9c","at":1764237600000,"interval":2000,
+ *  "windows":{"stable":{"ms":60000,"requests":1200,"errors":3,"concurrency":4.25,"peak":9,"latency":[31,700,32,497,60,3]},
+ *             "panic":{"ms":6000,"requests":118,"errors":0,"concurrency":4.1,"peak":7,"latency":[31,70,32,48]}}}
+ * ```
+ */
+
+export const SIGNALS_REQUEST = 'signals';
+export const REPORT_VERSION = 1;
+/** Worst case is 5.6 KB (every latency bucket used in both windows, huge counts, longest names); typical is under 1 KB. */
+export const MAX_REPORT_BYTES = 16 * 1024;
+
+/** Knative's windows: the stable one drives scaling, the panic one catches a burst within seconds. */
+export const SIGNAL_WINDOWS = { stable: 60, panic: 6 } as const;
+export type WindowName = keyof typeof SIGNAL_WINDOWS;
+export const WINDOW_NAMES: readonly WindowName[] = ['stable', 'panic'];
+
+/** One window of one member's inbound traffic. */
+export interface WindowSignals {
+  /** Time the window covers, ms: its nominal length, or less for a sidecar that started recently. */
+  durationMs: number;
+  requests: number;
+  /** Requests answered 5xx or failed by the proxy (connection, timeout, overflow…). */
+  errors: number;
+  /** Time-weighted average of requests in flight over the window (Knative's "average concurrency"). */
+  concurrency: number;
+  /** Most requests in flight at once during the window. */
+  peakConcurrency: number;
+  /** Latency histogram (see signals-histogram.ts); its total equals `requests`. */
+  latency: LatencyCounts;
+}
+
+export type SignalWindows = Record<WindowName, WindowSignals>;
+
+export interface SignalReport {
+  /** `name.namespace` of the Service the member's sidecar fronts. */
+  service: string;
+  /** Gossip member name of the reporter. */
+  member: string;
+  /** Sender's wall clock, ms since the epoch, when the report was made. */
+  at: number;
+  /** How often the sender reports; the collector drops a report older than three of these. */
+  intervalMs: number;
+  windows: SignalWindows;
+}
+
+export class SignalReportError extends Error {
+  override name = 'SignalReportError';
+}
+
+export const SERVICE_KEY_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const MAX_MEMBER_NAME = 255;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const MIN_INTERVAL_MS = 100;
+const MAX_INTERVAL_MS = 60_000;
+/** Far above any real concurrency; a bound so nonsense cannot skew a sum. */
+const MAX_CONCURRENCY = 1e9;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeSignalReport(report: SignalReport): Uint8Array {
+  const windows: Record<string, unknown> = {};
+  for (const name of WINDOW_NAMES) {
+    const w = report.windows[name];
+    windows[name] = { ms: Math.max(1, Math.round(w.durationMs)), requests: w.requests, errors: w.errors, concurrency: round6(w.concurrency), peak: w.peakConcurrency, latency: toSparse(w.latency) };
+  }
+  const wire = { v: REPORT_VERSION, service: report.service, member: report.member, at: report.at, interval: report.intervalMs, windows };
+  const bytes = encoder.encode(JSON.stringify(wire));
+  // Decoding our own output catches a bad field here, at the sender, rather than as a refusal at every collector.
+  decodeSignalReport(bytes);
+  return bytes;
+}
+
+/** Throws SignalReportError with what is wrong; never returns a partly valid report. */
+export function decodeSignalReport(bytes: Uint8Array): SignalReport {
+  if (bytes.length > MAX_REPORT_BYTES) throw new SignalReportError(`report of ${bytes.length} bytes exceeds ${MAX_REPORT_BYTES}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new SignalReportError('report is not UTF-8 JSON');
+  }
+  const wire = object(value, 'report', ['v', 'service', 'member', 'at', 'interval', 'windows']);
+  if (wire['v'] !== REPORT_VERSION) throw new SignalReportError(`report version ${String(wire['v'])} is not ${REPORT_VERSION}`);
+  const service = wire['service'];
+  if (typeof service !== 'string' || service.length > 127 || !SERVICE_KEY_PATTERN.test(service)) throw new SignalReportError('service must be "name.namespace" (RFC 1123 labels)');
+  const member = wire['member'];
+  if (typeof member !== 'string' || member.length === 0 || member.length > MAX_MEMBER_NAME || CONTROL.test(member)) throw new SignalReportError('member must be a member name');
+  const at = integer(wire['at'], 'at', 0, Number.MAX_SAFE_INTEGER);
+  const intervalMs = integer(wire['interval'], 'interval', MIN_INTERVAL_MS, MAX_INTERVAL_MS);
+  const rawWindows = object(wire['windows'], 'windows', WINDOW_NAMES);
+  const windows = {} as SignalWindows;
+  for (const name of WINDOW_NAMES) windows[name] = decodeWindow(rawWindows[name], name);
+  return { service, member, at, intervalMs, windows };
+}
+
+function decodeWindow(value: unknown, name: WindowName): WindowSignals {
+  const w = object(value, `windows.${name}`, ['ms', 'requests', 'errors', 'concurrency', 'peak', 'latency']);
+  const field = `windows.${name}`;
+  const durationMs = number(w['ms'], `${field}.ms`, 0, SIGNAL_WINDOWS[name] * 1000);
+  if (durationMs === 0) throw new SignalReportError(`${field}.ms must be above 0`);
+  const requests = integer(w['requests'], `${field}.requests`, 0, Number.MAX_SAFE_INTEGER);
+  const errors = integer(w['errors'], `${field}.errors`, 0, requests);
+  const peakConcurrency = integer(w['peak'], `${field}.peak`, 0, MAX_CONCURRENCY);
+  // An average never exceeds the maximum it averages; the slack absorbs the 6-digit rounding on the wire.
+  const concurrency = number(w['concurrency'], `${field}.concurrency`, 0, peakConcurrency + 1e-6);
+  let latency: LatencyCounts;
+  try {
+    latency = fromSparse(w['latency']);
+  } catch (error) {
+    throw new SignalReportError(`${field}.${(error as Error).message}`);
+  }
+  const observed = totalCount(latency);
+  if (observed !== requests) throw new SignalReportError(`${field}.latency counts ${observed} requests, not ${requests}`);
+  return { durationMs, requests, errors, concurrency, peakConcurrency, latency };
+}
+
+function object(value: unknown, field: string, keys: readonly string[]): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SignalReportError(`${field} must be an object`);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (!keys.includes(key)) throw new SignalReportError(`${field} has an unknown field "${key.slice(0, 40)}"`);
+  for (const key of keys) if (!Object.hasOwn(record, key)) throw new SignalReportError(`${field} lacks "${key}"`);
+  return record;
+}
+
+function number(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw new SignalReportError(`${field} must be a number from ${min} to ${max}`);
+  return value;
+}
+
+function integer(value: unknown, field: string, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) throw new SignalReportError(`${field} must be an integer from ${min} to ${max}`);
+  return value as number;
+}
+
+function round6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
