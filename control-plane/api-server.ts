@@ -3,7 +3,10 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { GossipStats } from '../gossip/gossip-stats.ts';
 import type { MeshMember } from '../mesh/mesh-member.ts';
 import { memberStatusRows } from '../mesh/member-status.ts';
+import type { SignalCollector } from '../mesh/signals-collector.ts';
 import type { SnapshotSync } from '../mesh/snapshot-sync.ts';
+import type { AutoscalingSignal } from '../policy/schema/autoscaling-signal.ts';
+import { registerAutoscalingMetrics } from './autoscaling/index.ts';
 import { decodeSignedSnapshot, decodeSnapshotPayload } from '../policy/snapshot/snapshot.ts';
 
 export interface ApiContext {
@@ -11,6 +14,10 @@ export interface ApiContext {
   member: MeshMember;
   sync: SnapshotSync;
   lastBuildError: () => string | undefined;
+  /** The autoscaling routes (external metrics API, KEDA JSON, recommendations); true when handled. */
+  extraRoutes?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  collector?: SignalCollector | undefined;
+  autoscalingPolicies?: (() => readonly AutoscalingSignal[]) | undefined;
 }
 
 /**
@@ -20,6 +27,7 @@ export interface ApiContext {
 export function createApiServer(context: ApiContext): Server {
   const metrics = controlPlaneMetrics(context);
   return createServer((req, res) => {
+    if (context.extraRoutes?.(req, res)) return;
     void route(context, metrics, req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: error instanceof Error ? error.message : String(error) });
       else res.destroy();
@@ -55,7 +63,7 @@ async function route(context: ApiContext, metrics: Registry, req: IncomingMessag
       res.end(await metrics.metrics());
       return;
     default:
-      return send(res, 404, { error: `no such path ${path}`, paths: ['/members', '/snapshot', '/metrics', '/healthz', '/readyz'] });
+      return send(res, 404, { error: `no such path ${path}`, paths: ['/members', '/snapshot', '/metrics', '/healthz', '/readyz', '/autoscaling/services', '/autoscaling/recommendations', '/autoscaling/keda/{namespace}/{service}', '/apis/external.metrics.k8s.io/v1beta1'] });
   }
 }
 
@@ -140,6 +148,10 @@ function controlPlaneMetrics(context: ApiContext): Registry {
         this.inc(memberlist.stats[field]);
       },
     });
+  }
+  if (context.collector && context.autoscalingPolicies) {
+    const collector = context.collector;
+    registerAutoscalingMetrics(registry, { source: collector, policies: context.autoscalingPolicies, stats: () => collector.stats });
   }
   return registry;
 }

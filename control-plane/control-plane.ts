@@ -5,7 +5,13 @@ import { createLogger, type LogLevel } from '../mesh/log.ts';
 import { decodeMemberMeta } from '../mesh/member-meta.ts';
 import { startMeshMember, type MeshMember } from '../mesh/mesh-member.ts';
 import { SnapshotSync } from '../mesh/snapshot-sync.ts';
+import { SignalCollector } from '../mesh/signals-collector.ts';
+import type { AutoscalingSignal } from '../policy/schema/autoscaling-signal.ts';
 import { createApiServer, listenApi } from './api-server.ts';
+import { createAutoscalingRoutes } from './autoscaling/index.ts';
+import { resolveInjectorConfig, type InjectorConfig } from './injection/config.ts';
+import { DEFAULT_WEBHOOK_PORT } from './injection/webhook-server.ts';
+import { startSecureServer, type SecureServer } from './secure-server.ts';
 import { SnapshotBuilder, type BuildResult } from './snapshot-builder.ts';
 
 export interface ControlPlaneOptions {
@@ -27,6 +33,12 @@ export interface ControlPlaneOptions {
   apiPort: number;
   logLevel?: LogLevel;
   logFormat?: 'text' | 'json';
+  /** PEM files of the HTTPS port (sidecar injection webhook, external metrics API); that port is off without them. */
+  tls?: { certFile: string; keyFile: string } | undefined;
+  secureHost?: string | undefined;
+  /** Default 15017 (Istio's injector port); 0 picks a free one. */
+  securePort?: number | undefined;
+  injector?: InjectorConfig | undefined;
   /** Debounce of policy edits: build after this much quiet (100 ms)… */
   quietMs?: number;
   /** …and no later than this after the first edit of a burst (10 s). */
@@ -37,6 +49,7 @@ export interface RunningControlPlane {
   readonly member: MeshMember;
   readonly sync: SnapshotSync;
   readonly apiPort: number;
+  readonly securePort: number | undefined;
   readonly gossipAddress: string;
   close(): Promise<void>;
 }
@@ -61,12 +74,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     meta: { role: 'control-plane', configVersion: 0, configHash: '' },
     log,
   });
+  const collector = new SignalCollector({ memberlist: member.memberlist });
+  // The AutoscalingSignal policies of the snapshot in force, whoever built it (this replica, a peer, or the disk).
+  let autoscalingPolicies: readonly AutoscalingSignal[] = [];
   const sync = new SnapshotSync({
     memberlist: member.memberlist,
     publicKeys,
     stateDir: options.stateDir,
     loadOptions: { requireEndpoints: false },
-    apply: () => Promise.resolve({ ok: true }),
+    apply: (_snapshot, policy) => {
+      autoscalingPolicies = policy.autoscalingSignals.map((s) => s.resource);
+      return Promise.resolve({ ok: true });
+    },
     onStateChange: (state) => {
       builder.noteKnownVersion(state.version);
       member.setMeta({ configVersion: state.version, configHash: state.hash, rejected: state.rejected });
@@ -106,26 +125,47 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   await builder.start();
 
   let server: Server | undefined;
+  let secure: SecureServer | undefined;
   try {
-    server = createApiServer({ member, sync, lastBuildError: () => lastBuildError, name: options.name });
+    const autoscaling = createAutoscalingRoutes({ collector, policies: () => autoscalingPolicies });
+    server = createApiServer({ member, sync, lastBuildError: () => lastBuildError, name: options.name, extraRoutes: autoscaling, collector, autoscalingPolicies: () => autoscalingPolicies });
     const apiPort = await listenApi(server, options.apiPort, options.apiHost);
+    secure = options.tls
+      ? await startSecureServer({
+          tls: options.tls,
+          host: options.secureHost ?? options.apiHost,
+          port: options.securePort ?? DEFAULT_WEBHOOK_PORT,
+          injector: options.injector ?? resolveInjectorConfig(),
+          routes: autoscaling,
+          log,
+        })
+      : undefined;
     member.setMeta({ api: `${options.advertiseHost ?? options.apiHost}:${apiPort}` });
-    log.info('ready', { gossip: member.address, api: `${options.apiHost}:${apiPort}`, config: options.configDir, version: sync.state.version });
+    log.info('ready', { gossip: member.address, api: `${options.apiHost}:${apiPort}`, ...(secure ? { secure: `${options.secureHost ?? options.apiHost}:${secure.port}` } : {}), config: options.configDir, version: sync.state.version });
     return {
       member,
       sync,
       apiPort,
+      securePort: secure?.port,
       gossipAddress: member.address,
       async close() {
         await builder.close();
         sync.close();
+        collector.close();
         await member.close();
-        await new Promise<void>((resolve) => server?.close(() => resolve()));
+        await secure?.close();
+        await new Promise<void>((resolve) => {
+          server?.close(() => resolve());
+          server?.closeAllConnections();
+        });
       },
     };
   } catch (error) {
+    await secure?.close();
+    server?.close();
     await builder.close();
     sync.close();
+    collector.close();
     await member.close();
     throw error;
   }

@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { SystemClock } from '../gossip/clock.ts';
 import type { GossipConfig } from '../gossip/config.ts';
 import type { Keyring } from '../gossip/keyring.ts';
@@ -33,6 +35,30 @@ export interface MeshMember {
   close(): Promise<void>;
 }
 
+/**
+ * Every address behind each seed: a Kubernetes headless Service name resolves to all its ready pods (and, with
+ * publishNotReadyAddresses, the starting ones), and a replica must not take its own address for a peer.
+ */
+export async function resolveSeeds(seeds: readonly string[], self: string): Promise<string[]> {
+  const resolved = new Set<string>();
+  for (const seed of seeds) {
+    const colon = seed.lastIndexOf(':');
+    const host = seed.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = seed.slice(colon + 1);
+    if (isIP(host)) {
+      resolved.add(seed);
+      continue;
+    }
+    try {
+      for (const { address, family } of await lookup(host, { all: true })) resolved.add(family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
+    } catch {
+      // Not resolvable yet (DNS for a new Service lags): the next attempt tries again.
+    }
+  }
+  resolved.delete(self);
+  return [...resolved];
+}
+
 /** Binds the gossip port, starts membership and keeps trying the seeds until one answers. */
 export async function startMeshMember(options: MeshMemberOptions): Promise<MeshMember> {
   const { log } = options;
@@ -60,7 +86,9 @@ export async function startMeshMember(options: MeshMemberOptions): Promise<MeshM
     let delay = 250;
     const attempt = (): void => {
       if (closed) return;
-      void memberlist.join(seeds).then((answered) => {
+      void resolveSeeds(seeds, transport.address)
+        .then((addresses) => (addresses.length === 0 ? 0 : memberlist.join(addresses)))
+        .then((answered) => {
         if (answered > 0) {
           log.info('joined the mesh', { through: seeds.join(','), members: memberlist.allMembers().length });
           return resolve();
@@ -69,7 +97,7 @@ export async function startMeshMember(options: MeshMemberOptions): Promise<MeshM
         retry = setTimeout(attempt, delay);
         retry.unref();
         delay = Math.min(delay * 2, 5_000);
-      });
+        });
     };
     attempt();
   });

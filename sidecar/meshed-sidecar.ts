@@ -3,6 +3,7 @@ import type { Keyring } from '../gossip/keyring.ts';
 import { createLogger } from '../mesh/log.ts';
 import { MemberDiscovery } from '../mesh/member-discovery.ts';
 import { startMeshMember, type MeshMember } from '../mesh/mesh-member.ts';
+import { SignalReporter } from '../mesh/signals-reporter.ts';
 import { SnapshotSync } from '../mesh/snapshot-sync.ts';
 import type { ConfigStore } from './runtime/config-store.ts';
 import { startSidecar, type RunningSidecar, type SidecarOptions } from './sidecar.ts';
@@ -89,11 +90,14 @@ export async function startMeshedSidecar(options: SidecarOptions, mesh: SidecarM
   const advertised = mesh.advertiseHost ?? mesh.gossipHost;
   member.setMeta({ address: `${advertised}:${running.inboundPort}`, api: `127.0.0.1:${running.adminPort}` });
   snapshotSync.start();
+  const reporter = new SignalReporter({ memberlist: member.memberlist, service: serviceKey, source: running.signals, log });
+  reporter.start();
   return {
     ...running,
     member,
     sync: snapshotSync,
     async close() {
+      reporter.close();
       await running.close();
       snapshotSync.close();
       discovery.close();

@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createAdminServer } from './admin/admin-server.ts';
+import { createHealthServer } from './admin/health-server.ts';
+import { chainObservers, createSignalRecorder, type SignalRecorder } from './observability/signals/index.ts';
 import { createListener, DEFAULT_LISTENER_LIMITS, listen, type RejectReason } from './listeners/http-server.ts';
 import { inboundHandlers } from './listeners/inbound.ts';
 import { outboundHandlers } from './listeners/outbound.ts';
@@ -38,6 +40,10 @@ export interface SidecarOptions {
   drainSeconds?: number | undefined;
   /** Runs when a drain starts, beside the pre-drain delay (a meshed sidecar leaves the gossip mesh). */
   onDrain?: (() => Promise<void>) | undefined;
+  /** Port of a listener serving only `/ready` and `/live` for the kubelet (Istio: 15021); none when unset. */
+  healthPort?: number | undefined;
+  /** Address the health listener binds (default 0.0.0.0: the kubelet probes the pod IP). */
+  healthHost?: string | undefined;
   /** Extra condition for `/ready`, e.g. "a snapshot has arrived" when config comes only from the mesh. */
   readyGate?: (() => boolean) | undefined;
   accessLog: 'off' | 'stdout' | string;
@@ -52,7 +58,11 @@ export interface RunningSidecar {
   inboundPort: number;
   outboundPort: number;
   adminPort: number;
+  /** Port of the probe-only health listener, when one was asked for. */
+  healthPort: number | undefined;
   store: ConfigStore;
+  /** This sidecar's inbound traffic, per second: the autoscaling signals it reports. */
+  signals: SignalRecorder;
   /** Validates and swaps in pushed policy files (e.g. a signed snapshot's); see ConfigStore.applyTexts. */
   applyTexts(files: readonly PushedFile[], label: string): Promise<ReloadStatus>;
   /** Readiness off, pre-drain delay, then listeners closed and requests in flight finished; the process stays up. */
@@ -84,7 +94,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog, { sampleRate: options.accessLogSample ?? 1 });
   const metrics = new SidecarMetrics({ source: store, service: options.service, namespace: options.namespace, tracing: tracer });
-  const observe: RequestObserver = metrics.observer(accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined);
+  const signals = createSignalRecorder();
+  const observe: RequestObserver = metrics.observer(chainObservers(signals.observer, accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined));
 
   let ready = false;
   let draining = false;
@@ -113,12 +124,14 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     })();
     return drainStarted;
   };
+  const isReady = (): boolean => ready && (options.readyGate?.() ?? true);
+  const healthServer = options.healthPort !== undefined ? createHealthServer(isReady) : undefined;
   const adminServer = createAdminServer({
     store,
     pools,
     service: options.service,
     startedAt: new Date(),
-    isReady: () => ready && (options.readyGate?.() ?? true),
+    isReady,
     metrics,
     drain: () => void drain(),
     isDraining: () => drainStarted !== undefined,
@@ -134,25 +147,32 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   try {
     const adminPort = await listen(adminServer, options.adminPort, '127.0.0.1');
     servers.push(adminServer);
+    const healthPort = healthServer ? await listen(healthServer, options.healthPort ?? 0, options.healthHost ?? '0.0.0.0') : undefined;
+    if (healthServer) servers.push(healthServer);
     const inboundPort = await listen(inboundServer, options.inboundPort, options.inboundHost);
     servers.push(inboundServer);
     const outboundPort = await listen(outboundServer, options.outboundPort, '127.0.0.1');
     servers.push(outboundServer);
     ready = true;
-    log.info('ready', { inbound: `${options.inboundHost}:${inboundPort}`, outbound: `127.0.0.1:${outboundPort}`, admin: `127.0.0.1:${adminPort}`, app: options.app, version: store.current.version });
+    log.info('ready', { inbound: `${options.inboundHost}:${inboundPort}`, outbound: `127.0.0.1:${outboundPort}`, admin: `127.0.0.1:${adminPort}`, ...(healthPort !== undefined ? { health: healthPort } : {}), app: options.app, version: store.current.version });
     return {
       inboundPort,
       outboundPort,
       adminPort,
+      healthPort,
       store,
+      signals,
       applyTexts: (files, label) => store.applyTexts(files, label),
       drain,
       async close() {
         await drain();
         store.close();
-        const adminClosed = new Promise<void>((resolve) => adminServer.close(() => resolve()));
-        adminServer.closeAllConnections();
-        await adminClosed;
+        for (const server of [adminServer, healthServer]) {
+          if (!server) continue;
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeAllConnections();
+          await closed;
+        }
         await accessLog?.close();
         await tracer.shutdown();
         await pools.close();

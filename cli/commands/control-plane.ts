@@ -3,6 +3,13 @@ import type { Command } from '../command.ts';
 import { GOSSIP_FLAGS, parseJoin, readKeyring, readPrivateKey } from '../mesh-flags.ts';
 import { describeFlags, parseFlags, parsePort, type FlagSpec } from '../options.ts';
 import { startControlPlane } from '../../control-plane/control-plane.ts';
+import { resolveInjectorConfig } from '../../control-plane/injection/config.ts';
+
+function tlsFiles(cert: string | boolean | undefined, key: string | boolean | undefined): { certFile: string; keyFile: string } | undefined {
+  if (cert === undefined && key === undefined) return undefined;
+  if (typeof cert !== 'string' || typeof key !== 'string') throw new Error('--tls-cert and --tls-key go together');
+  return { certFile: cert, keyFile: key };
+}
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', env: 'OUTRIGGER_CONFIG', description: 'policy folder turned into snapshots (watched)', placeholder: 'DIR' },
@@ -11,6 +18,12 @@ const FLAGS: Record<string, FlagSpec> = {
   ...GOSSIP_FLAGS,
   'api-host': { type: 'string', env: 'OUTRIGGER_API_HOST', default: '127.0.0.1', description: 'address of the HTTP API (/members, /snapshot, /metrics)', placeholder: 'ADDR' },
   'api-port': { type: 'string', env: 'OUTRIGGER_API_PORT', default: '15080', description: 'HTTP API port', placeholder: 'PORT' },
+  'tls-cert': { type: 'string', env: 'OUTRIGGER_TLS_CERT', description: 'PEM certificate of the HTTPS port (injection webhook, external metrics API); the port is off without it', placeholder: 'FILE' },
+  'tls-key': { type: 'string', env: 'OUTRIGGER_TLS_KEY', description: 'PEM private key of that certificate', placeholder: 'FILE' },
+  'secure-port': { type: 'string', env: 'OUTRIGGER_SECURE_PORT', default: '15017', description: 'HTTPS port', placeholder: 'PORT' },
+  'injector-image': { type: 'string', env: 'OUTRIGGER_INJECTOR_IMAGE', description: 'image injected as the sidecar (default ghcr.io/outrigger-mesh/outrigger:0.1.0)', placeholder: 'IMAGE' },
+  'sidecar-mode': { type: 'string', env: 'OUTRIGGER_SIDECAR_MODE', default: 'native', description: 'native (init container with restartPolicy Always, Kubernetes ≥ 1.29) or container', placeholder: 'MODE' },
+  capture: { type: 'string', env: 'OUTRIGGER_CAPTURE', default: 'iptables', description: 'default traffic capture of injected pods: iptables or explicit (HTTP_PROXY)', placeholder: 'MODE' },
   'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
   'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
 };
@@ -61,6 +74,13 @@ ${describeFlags(FLAGS)}`,
         stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : undefined,
         apiHost: String(flags['api-host']),
         apiPort: parsePort(flags['api-port'], 'api-port'),
+        tls: tlsFiles(flags['tls-cert'], flags['tls-key']),
+        securePort: parsePort(flags['secure-port'], 'secure-port'),
+        injector: resolveInjectorConfig({
+          image: typeof flags['injector-image'] === 'string' ? flags['injector-image'] : undefined,
+          sidecarMode: String(flags['sidecar-mode']) as 'native',
+          captureMode: String(flags.capture) as 'iptables',
+        }),
         logLevel: logLevel as 'info',
         logFormat,
       });

@@ -28,6 +28,7 @@ describe('iptables capture', () => {
       '-A OUTRIGGER_REDIRECT -p tcp -j REDIRECT --to-ports 15001',
       '-A PREROUTING -p tcp -j OUTRIGGER_INBOUND',
       '-A OUTRIGGER_INBOUND -p tcp --dport 15000 -j RETURN',
+      '-A OUTRIGGER_INBOUND -p tcp --dport 15021 -j RETURN',
       '-A OUTRIGGER_INBOUND -p tcp --dport 15001 -j RETURN',
       '-A OUTRIGGER_INBOUND -p tcp --dport 15006 -j RETURN',
       '-A OUTRIGGER_INBOUND -p tcp --dport 7946 -j RETURN',
@@ -37,6 +38,7 @@ describe('iptables capture', () => {
       '-A OUTRIGGER_OUTPUT -o lo -j RETURN',
       '-A OUTRIGGER_OUTPUT -d 127.0.0.1/32 -j RETURN',
       '-A OUTRIGGER_OUTPUT -p tcp --dport 15000 -j RETURN',
+      '-A OUTRIGGER_OUTPUT -p tcp --dport 15021 -j RETURN',
       '-A OUTRIGGER_OUTPUT -p tcp --dport 15001 -j RETURN',
       '-A OUTRIGGER_OUTPUT -p tcp --dport 15006 -j RETURN',
       '-A OUTRIGGER_OUTPUT -p tcp --dport 7946 -j RETURN',
@@ -54,9 +56,9 @@ describe('iptables capture', () => {
     assert.ok(settings.ok);
     const lines = rules(iptablesScript(settings.value));
     const inbound = lines.filter((l) => l.startsWith('-A OUTRIGGER_INBOUND'));
-    assert.deepEqual(inbound.slice(4), ['-A OUTRIGGER_INBOUND -p tcp --dport 9090:9099 -j RETURN', '-A OUTRIGGER_INBOUND -p tcp --dport 8081 -j RETURN', '-A OUTRIGGER_INBOUND -p tcp -j OUTRIGGER_IN_REDIRECT']);
+    assert.deepEqual(inbound.slice(5), ['-A OUTRIGGER_INBOUND -p tcp --dport 9090:9099 -j RETURN', '-A OUTRIGGER_INBOUND -p tcp --dport 8081 -j RETURN', '-A OUTRIGGER_INBOUND -p tcp -j OUTRIGGER_IN_REDIRECT']);
     const outbound = lines.filter((l) => l.startsWith('-A OUTRIGGER_OUTPUT'));
-    assert.deepEqual(outbound.slice(7), [
+    assert.deepEqual(outbound.slice(8), [
       '-A OUTRIGGER_OUTPUT -p tcp --dport 53 -j RETURN',
       '-A OUTRIGGER_OUTPUT -p tcp --dport 5432 -j RETURN',
       '-A OUTRIGGER_OUTPUT -p tcp --dport 6379 -j RETURN',

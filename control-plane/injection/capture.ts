@@ -52,7 +52,7 @@ export function captureSettings(pod: Pod, config: InjectorConfig): Checked<Captu
   }
 }
 
-const PROXY_PORTS: readonly PortRange[] = [PROXY.adminPort, PROXY.outboundPort, PROXY.inboundPort, PROXY.gossipPort].map((port) => ({ from: port, to: port }));
+const PROXY_PORTS: readonly PortRange[] = [PROXY.adminPort, PROXY.healthPort, PROXY.outboundPort, PROXY.inboundPort, PROXY.gossipPort].map((port) => ({ from: port, to: port }));
 
 function dedupe(ranges: readonly PortRange[]): PortRange[] {
   const seen = new Set<string>();

@@ -34,6 +34,8 @@ export const PROXY = {
   inboundPort: 15006,
   outboundPort: 15001,
   adminPort: 15000,
+  /** Serves only /ready and /live on the pod IP, for the kubelet's probes (the admin API stays on loopback). Istio: 15021. */
+  healthPort: 15021,
   gossipPort: 7946,
   meshKeyVolume: 'outrigger-mesh-key',
   gossipKeyVolume: 'outrigger-gossip-key',

@@ -56,6 +56,7 @@ describe('injectPod: the proxy container', () => {
       OUTRIGGER_INBOUND: '15006',
       OUTRIGGER_OUTBOUND: '15001',
       OUTRIGGER_ADMIN: '15000',
+      OUTRIGGER_HEALTH_PORT: '15021',
       OUTRIGGER_INBOUND_HOST: '0.0.0.0',
       OUTRIGGER_JOIN: 'outrigger-gossip.outrigger-system.svc.cluster.local:7946',
       OUTRIGGER_GOSSIP_HOST: '0.0.0.0',
@@ -77,9 +78,9 @@ describe('injectPod: the proxy container', () => {
       seccompProfile: { type: 'RuntimeDefault' },
     });
     assert.deepEqual([proxy.startupProbe?.httpGet, proxy.readinessProbe?.httpGet, proxy.livenessProbe?.httpGet], [
-      { path: '/ready', port: 15000 },
-      { path: '/ready', port: 15000 },
-      { path: '/live', port: 15000 },
+      { path: '/ready', port: 15021 },
+      { path: '/ready', port: 15021 },
+      { path: '/live', port: 15021 },
     ]);
     assert.deepEqual(result.pod.spec.volumes, [
       { name: 'outrigger-mesh-key', secret: { secretName: 'outrigger-mesh-key' } },

@@ -71,7 +71,7 @@ export interface ProxySettings {
 
 const fieldRef = (name: string, fieldPath: string): EnvVar => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
 const probe = (path: string, periodSeconds: number, failureThreshold: number): HttpProbe => ({
-  httpGet: { path, port: PROXY.adminPort },
+  httpGet: { path, port: PROXY.healthPort },
   periodSeconds,
   timeoutSeconds: 2,
   failureThreshold,
@@ -85,6 +85,7 @@ export function proxyEnv(config: InjectorConfig, settings: ProxySettings): EnvVa
     { name: 'OUTRIGGER_INBOUND', value: String(PROXY.inboundPort) },
     { name: 'OUTRIGGER_OUTBOUND', value: String(PROXY.outboundPort) },
     { name: 'OUTRIGGER_ADMIN', value: String(PROXY.adminPort) },
+    { name: 'OUTRIGGER_HEALTH_PORT', value: String(PROXY.healthPort) },
     { name: 'OUTRIGGER_INBOUND_HOST', value: '0.0.0.0' },
     { name: 'OUTRIGGER_JOIN', value: config.join },
     { name: 'OUTRIGGER_GOSSIP_HOST', value: '0.0.0.0' },

@@ -18,7 +18,15 @@ export interface WebhookServerOptions {
   config: InjectorConfig;
   namespaceLabels: NamespaceLabelLookup;
   log?: Logger | undefined;
+  /** Other routes on the same HTTPS port (the external metrics API); true when handled. */
+  extraRoutes?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
 }
+
+/**
+ * `POST /inject/namespace` is what the webhook entry selecting opted-in namespaces calls: the API server has already
+ * matched the namespace label, so the namespace counts as opted in without asking the API for its labels.
+ */
+const OPTED_IN_NAMESPACE: NamespaceLabelLookup = () => ({ 'outrigger.dev/inject': 'enabled' });
 
 export interface StartWebhookOptions extends WebhookServerOptions {
   /** Default 15017; 0 picks a free port. */
@@ -75,7 +83,11 @@ function route(options: WebhookServerOptions, req: IncomingMessage, res: ServerR
     if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
     return send(res, 200, { ok: true });
   }
-  if (path !== '/inject') return send(res, 404, { error: `no such path ${path}`, paths: ['/inject', '/healthz'] });
+  if (path !== '/inject' && path !== '/inject/namespace') {
+    if (options.extraRoutes?.(req, res)) return;
+    return send(res, 404, { error: `no such path ${path}`, paths: ['/inject', '/inject/namespace', '/healthz'] });
+  }
+  const namespaceLabels = path === '/inject/namespace' ? OPTED_IN_NAMESPACE : options.namespaceLabels;
   if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
@@ -103,7 +115,7 @@ function route(options: WebhookServerOptions, req: IncomingMessage, res: ServerR
     } catch (error) {
       return send(res, 400, { error: `malformed JSON: ${(error as Error).message}` });
     }
-    const { reply, outcome } = reviewAdmission(body, options.config, options.namespaceLabels);
+    const { reply, outcome } = reviewAdmission(body, options.config, namespaceLabels);
     const fields = { uid: outcome.uid, namespace: outcome.namespace, pod: outcome.pod, code: outcome.code, reason: outcome.reason, ...(outcome.notes.length > 0 ? { notes: outcome.notes } : {}), ...(outcome.dryRun ? { dryRun: true } : {}) };
     if (outcome.injected) options.log?.info('sidecar injected', fields);
     else if (outcome.code === 'error' || outcome.code === 'bad-review') options.log?.warn('sidecar not injected', fields);

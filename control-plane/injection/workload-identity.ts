@@ -61,7 +61,7 @@ export function ownerName(pod: Pod): { name: string; source: string } | undefine
   return { name, source };
 }
 
-const PROXY_PORTS: ReadonlySet<number> = new Set([PROXY.adminPort, PROXY.outboundPort, PROXY.inboundPort, PROXY.gossipPort]);
+const PROXY_PORTS: ReadonlySet<number> = new Set([PROXY.adminPort, PROXY.healthPort, PROXY.outboundPort, PROXY.inboundPort, PROXY.gossipPort]);
 
 /** The port the app listens on: annotation `outrigger.dev/app-port`, else the first TCP containerPort of the first container. */
 export function appPort(pod: Pod): Checked<number> {
@@ -80,7 +80,7 @@ export function appPort(pod: Pod): Checked<number> {
       : { ok: true, value: port.containerPort, source: `containerPort of container ${first?.name ?? ''}`, notes: [] };
   }
   if (found.ok && PROXY_PORTS.has(found.value)) {
-    return { ok: false, code: 'conflict', reason: `app port ${found.value} (${found.source}) is one of the proxy's ports (15000, 15001, 15006, 7946)` };
+    return { ok: false, code: 'conflict', reason: `app port ${found.value} (${found.source}) is one of the proxy's ports (15000, 15001, 15006, 15021, 7946)` };
   }
   return found;
 }

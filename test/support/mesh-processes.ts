@@ -32,12 +32,14 @@ export function writeMeshKeys(): MeshKeys {
 export interface ControlPlaneProcess {
   gossipAddress: string;
   apiPort: number;
+  /** The HTTPS port, when started with TLS files. */
+  securePort: number | undefined;
   logs: string[];
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** A real `outrigger control-plane` process on loopback, resolved at its `ready` log line. */
-export async function startControlPlaneProcess(options: { config: string; keys: MeshKeys; name: string; gossipPort?: number; join?: string[]; stateDir?: string }): Promise<ControlPlaneProcess> {
+export async function startControlPlaneProcess(options: { config: string; keys: MeshKeys; name: string; gossipPort?: number; join?: string[]; stateDir?: string; extraArgs?: string[] }): Promise<ControlPlaneProcess> {
   const args = [
     ...SIDECAR_NODE_FLAGS,
     CLI,
@@ -51,11 +53,12 @@ export async function startControlPlaneProcess(options: { config: string; keys: 
     '--log-format', 'json',
     ...(options.join ? ['--join', options.join.join(',')] : []),
     ...(options.stateDir ? ['--state-dir', options.stateDir] : []),
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   let buffered = '';
-  const ready = new Promise<{ gossip: string; api: string }>((resolve, reject) => {
+  const ready = new Promise<{ gossip: string; api: string; secure?: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`control plane not ready in 15 s:\n${logs.join('\n')}`)), 15_000);
     child.stderr.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -65,10 +68,10 @@ export async function startControlPlaneProcess(options: { config: string; keys: 
         buffered = buffered.slice(newline + 1);
         logs.push(line);
         try {
-          const entry = JSON.parse(line) as { msg?: string; gossip?: string; api?: string };
+          const entry = JSON.parse(line) as { msg?: string; gossip?: string; api?: string; secure?: string };
           if (entry.msg === 'ready' && entry.gossip && entry.api) {
             clearTimeout(timer);
-            resolve({ gossip: entry.gossip, api: entry.api });
+            resolve({ gossip: entry.gossip, api: entry.api, ...(entry.secure ? { secure: entry.secure } : {}) });
           }
         } catch {
           // not JSON; kept in logs
@@ -80,10 +83,12 @@ export async function startControlPlaneProcess(options: { config: string; keys: 
       reject(new Error(`control plane exited with code ${code}:\n${logs.join('\n')}`));
     });
   });
-  const { gossip, api } = await ready;
+  const { gossip, api, secure } = await ready;
+  const port = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
   return {
     gossipAddress: gossip,
-    apiPort: Number(api.slice(api.lastIndexOf(':') + 1)),
+    apiPort: port(api),
+    securePort: secure ? port(secure) : undefined,
     logs,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
