@@ -130,3 +130,24 @@ test('config reload under steady load: zero failed requests across 100 reloads',
     await sidecar.stop();
   }
 });
+
+test('the health port answers only /ready and /live, and turns unready when draining', async () => {
+  const upstream = await slowUpstream();
+  const config = writeConfig({ 'catalog.yaml': endpointsYaml('catalog', [upstream.address]) });
+  const sidecar = await startSidecarProcess({ service: 'app', app: upstream.address, config, extraArgs: ['--health-port', '0', '--drain-seconds', '1'] });
+  try {
+    const readyLine = sidecar.logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; health?: number }).find((e) => e.msg === 'ready');
+    const healthPort = readyLine?.health;
+    assert.ok(healthPort, 'the ready log names the health port');
+    assert.equal((await send(healthPort, { path: '/ready' })).status, 200);
+    assert.equal((await send(healthPort, { path: '/live' })).status, 200);
+    assert.equal((await send(healthPort, { path: '/config_dump' })).status, 404);
+    assert.equal((await send(healthPort, { method: 'POST', path: '/drain' })).status, 405);
+    sidecar.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await send(healthPort, { path: '/ready' })).status, 503);
+    assert.equal((await send(healthPort, { path: '/live' })).status, 200);
+  } finally {
+    await sidecar.stop();
+  }
+});

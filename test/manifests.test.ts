@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -277,8 +277,9 @@ test('Services, webhook and APIService reach ports that exist, over a certificat
   const apiService = find<K8sObject & { spec: { service: ServiceRef; groupPriorityMinimum: number; versionPriority: number } }>('APIService', 'v1beta1.external.metrics.k8s.io');
   const refs: ServiceRef[] = [...webhookConfig.webhooks.map((w) => w.clientConfig.service), apiService.spec.service];
   for (const ref of refs) assert.deepEqual([ref.name, ref.namespace, ref.port], ['outrigger-control-plane', 'outrigger-system', 443]);
+  // The namespace entry calls /inject/namespace (the namespace is known to be opted in), the pod entry /inject.
+  assert.deepEqual(webhookConfig.webhooks.map((w) => w.clientConfig.service.path).sort(), ['/inject', '/inject/namespace']);
   for (const w of webhookConfig.webhooks) {
-    assert.equal(w.clientConfig.service.path, '/inject');
     assert.deepEqual([w.failurePolicy, w.sideEffects, w.reinvocationPolicy, w.timeoutSeconds], ['Ignore', 'None', 'IfNeeded', 10]);
     assert.deepEqual(w.admissionReviewVersions, ['v1']);
     assert.deepEqual(w.rules.map((r) => [r.operations, r.apiGroups, r.apiVersions, r.resources]), [[['CREATE'], [''], ['v1'], ['pods']]]);
@@ -358,6 +359,7 @@ test('Dockerfile: node:24-bookworm-slim, production dependencies, the runtime fo
 
 test('the control plane starts with the Deployment\'s environment and the ConfigMap\'s policies, and answers its probes', async () => {
   const root = mkdtempSync(join(tmpdir(), 'outrigger-pod-'));
+  const openssl = findOnPath('openssl');
   const c = container();
   const at = (path: string): string => join(root, path);
   const volumes = controlPlane().spec.template.spec.volumes ?? [];
@@ -370,8 +372,11 @@ test('the control plane starts with the Deployment\'s environment and the Config
     if (volume?.configMap) for (const [file, text] of Object.entries(configMap.data)) writeFileSync(join(dir, file), text);
     if (volume?.secret?.secretName === 'outrigger-signing-key') copyFileSync(keys.signingKey, join(dir, 'signing-key.pem'));
     if (volume?.secret?.secretName === 'outrigger-gossip-key') copyFileSync(keys.gossipKey, join(dir, 'gossip.key'));
+    if (volume?.secret?.secretName === 'outrigger-webhook-tls' && openssl) {
+      execFileSync(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    }
   }
-  const [apiPort, gossipPort, nobody] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, gossipPort, nobody, securePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env: Labels = { PATH: process.env.PATH ?? '' };
   for (const variable of c.env ?? []) {
     if (variable.value !== undefined) env[variable.name] = variable.value.startsWith('/') ? at(variable.value) : variable.value;
@@ -380,7 +385,12 @@ test('the control plane starts with the Deployment\'s environment and the Config
   Object.assign(env, {
     OUTRIGGER_GOSSIP_HOST: '127.0.0.1', OUTRIGGER_API_HOST: '127.0.0.1', OUTRIGGER_ADVERTISE_HOST: '127.0.0.1',
     OUTRIGGER_JOIN: `127.0.0.1:${nobody}`, OUTRIGGER_API_PORT: String(apiPort), OUTRIGGER_GOSSIP_PORT: String(gossipPort),
+    OUTRIGGER_SECURE_PORT: String(securePort),
   });
+  if (!openssl) {
+    delete env.OUTRIGGER_TLS_CERT;
+    delete env.OUTRIGGER_TLS_KEY;
+  }
   const [, ...nodeFlags] = entrypoint;
   const cli = nodeFlags.pop()?.replace(/^\/app\//, REPO_ROOT) ?? '';
   const child = spawn(process.execPath, [...nodeFlags, cli, ...(c.args ?? [])], { env, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -80,7 +80,7 @@ spec:
     assert.equal(ok.code, 0);
     const summary = JSON.parse(ok.out.join('\n'));
     assert.equal(summary.ok, true);
-    assert.deepEqual(summary.resources, { HTTPRoute: 2, TrafficPolicy: 1, ServiceEndpoints: 3, Mesh: 1 });
+    assert.deepEqual(summary.resources, { HTTPRoute: 2, TrafficPolicy: 1, ServiceEndpoints: 3, AutoscalingSignal: 0, Mesh: 1 });
     assert.match(summary.hash, /^[0-9a-f]{64}$/);
 
     const failed = await run('--json', invalid);

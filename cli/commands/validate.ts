@@ -71,6 +71,7 @@ function summaryData(policy: PolicySet): { files: string[]; resources: Record<st
     HTTPRoute: policy.routes.length,
     TrafficPolicy: policy.trafficPolicies.length,
     ServiceEndpoints: policy.endpoints.length,
+    AutoscalingSignal: policy.autoscalingSignals.length,
     Mesh: policy.mesh ? 1 : 0,
   };
   return { files: policy.files, resources, hash: policy.hash };
