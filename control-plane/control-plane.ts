@@ -5,6 +5,7 @@ import { createLogger, type LogLevel } from '../mesh/log.ts';
 import { decodeMemberMeta } from '../mesh/member-meta.ts';
 import { startMeshMember, type MeshMember } from '../mesh/mesh-member.ts';
 import { SnapshotSync } from '../mesh/snapshot-sync.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { SignalCollector } from '../mesh/signals-collector.ts';
 import type { AutoscalingSignal } from '../policy/schema/autoscaling-signal.ts';
 import { createApiServer, listenApi } from './api-server.ts';
@@ -39,6 +40,8 @@ export interface ControlPlaneOptions {
   /** Default 15017 (Istio's injector port); 0 picks a free one. */
   securePort?: number | undefined;
   injector?: InjectorConfig | undefined;
+  /** Also build snapshots from the cluster: HTTPRoutes, TrafficPolicies, AutoscalingSignals and EndpointSlices. */
+  kubeConfig?: KubeConfig | undefined;
   /** Debounce of policy edits: build after this much quiet (100 ms)… */
   quietMs?: number;
   /** …and no later than this after the first edit of a burst (10 s). */
@@ -92,8 +95,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     },
     log,
   });
+  // Loaded only when asked for: the Kubernetes client is large and a local control plane never needs it.
+  const kube = options.kubeConfig
+    ? new (await import('./kubernetes/kube-policy-source.ts')).KubePolicySource({ kubeConfig: options.kubeConfig, onChange: () => builder.changed(), log })
+    : undefined;
   const builder: SnapshotBuilder = new SnapshotBuilder({
     folder: options.configDir,
+    ...(kube ? { extraFiles: () => kube.files() } : {}),
     privateKey: options.signingKey,
     loadOptions: { requireEndpoints: false },
     ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
@@ -122,6 +130,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   sync.start();
   await sync.catchUp(3_000);
   for (const version of advertisedVersions(member)) builder.noteKnownVersion(version);
+  await kube?.start();
   await builder.start();
 
   let server: Server | undefined;
@@ -149,6 +158,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       securePort: secure?.port,
       gossipAddress: member.address,
       async close() {
+        await kube?.close();
         await builder.close();
         sync.close();
         collector.close();
@@ -161,6 +171,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     };
   } catch (error) {
+    await kube?.close();
     await secure?.close();
     server?.close();
     await builder.close();

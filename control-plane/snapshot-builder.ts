@@ -38,6 +38,8 @@ export interface SnapshotBuilderOptions {
   /** …but no later than this after its first change (default 10 s), however long the burst goes on. */
   maxWaitMs?: number;
   loadOptions?: LoadOptions;
+  /** Policy texts from elsewhere (the Kubernetes API), validated and signed with the folder's; call `changed()` when they change. */
+  extraFiles?: () => SnapshotFile[];
   /** Watch failures and errors thrown by onBuild; default: process.emitWarning. */
   onError?: (error: Error) => void;
 }
@@ -177,7 +179,7 @@ export class SnapshotBuilder {
   private async readFolder(): Promise<SnapshotFile[] | { errors: ConfigError[] }> {
     const read = await readPolicyFiles([this.options.folder]);
     if (read.errors.length > 0) return { errors: read.errors.map((error) => ({ ...error, file: this.nameOf(error.file) })) };
-    const files = read.texts.map(({ file, text }) => ({ name: this.nameOf(file), text }));
+    const files = [...read.texts.map(({ file, text }) => ({ name: this.nameOf(file), text })), ...(this.options.extraFiles?.() ?? [])];
     const loaded = loadPolicyTexts(files.map(({ name, text }) => ({ file: name, text })), this.options.loadOptions);
     return loaded.ok ? files : { errors: loaded.errors };
   }

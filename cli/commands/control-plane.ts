@@ -1,9 +1,19 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import type { Command } from '../command.ts';
 import { GOSSIP_FLAGS, parseJoin, readKeyring, readPrivateKey } from '../mesh-flags.ts';
 import { describeFlags, parseFlags, parsePort, type FlagSpec } from '../options.ts';
 import { startControlPlane } from '../../control-plane/control-plane.ts';
 import { resolveInjectorConfig } from '../../control-plane/injection/config.ts';
+
+/** The in-cluster service account when running in a pod, else the user's kubeconfig; loaded only when asked for. */
+async function loadKubeConfig(): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const config = new KubeConfig();
+  config.loadFromDefault();
+  if (!config.getCurrentCluster()) throw new Error('--kubernetes: no cluster found (neither an in-cluster service account nor a kubeconfig)');
+  return config;
+}
 
 function tlsFiles(cert: string | boolean | undefined, key: string | boolean | undefined): { certFile: string; keyFile: string } | undefined {
   if (cert === undefined && key === undefined) return undefined;
@@ -18,6 +28,7 @@ const FLAGS: Record<string, FlagSpec> = {
   ...GOSSIP_FLAGS,
   'api-host': { type: 'string', env: 'OUTRIGGER_API_HOST', default: '127.0.0.1', description: 'address of the HTTP API (/members, /snapshot, /metrics)', placeholder: 'ADDR' },
   'api-port': { type: 'string', env: 'OUTRIGGER_API_PORT', default: '15080', description: 'HTTP API port', placeholder: 'PORT' },
+  kubernetes: { type: 'boolean', env: 'OUTRIGGER_KUBERNETES', description: 'also read HTTPRoutes, TrafficPolicies, AutoscalingSignals and EndpointSlices from the cluster (in-cluster service account, else ~/.kube/config)' },
   'tls-cert': { type: 'string', env: 'OUTRIGGER_TLS_CERT', description: 'PEM certificate of the HTTPS port (injection webhook, external metrics API); the port is off without it', placeholder: 'FILE' },
   'tls-key': { type: 'string', env: 'OUTRIGGER_TLS_KEY', description: 'PEM private key of that certificate', placeholder: 'FILE' },
   'secure-port': { type: 'string', env: 'OUTRIGGER_SECURE_PORT', default: '15017', description: 'HTTPS port', placeholder: 'PORT' },
@@ -75,6 +86,7 @@ ${describeFlags(FLAGS)}`,
         apiHost: String(flags['api-host']),
         apiPort: parsePort(flags['api-port'], 'api-port'),
         tls: tlsFiles(flags['tls-cert'], flags['tls-key']),
+        kubeConfig: flags.kubernetes === true ? await loadKubeConfig() : undefined,
         securePort: parsePort(flags['secure-port'], 'secure-port'),
         injector: resolveInjectorConfig({
           image: typeof flags['injector-image'] === 'string' ? flags['injector-image'] : undefined,
