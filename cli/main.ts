@@ -1,12 +1,13 @@
 import type { Command } from './command.ts';
 import { controlPlaneCommand } from './commands/control-plane.ts';
+import { explainCommand } from './commands/explain.ts';
 import { injectCommand } from './commands/inject.ts';
 import { sidecarCommand } from './commands/sidecar.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 
-const COMMANDS: Command[] = [sidecarCommand, controlPlaneCommand, validateCommand, statusCommand, keygenCommand, injectCommand];
+const COMMANDS: Command[] = [sidecarCommand, controlPlaneCommand, validateCommand, statusCommand, explainCommand, keygenCommand, injectCommand];
 
 const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: (line: string) => process.stderr.write(`${line}\n`) };
 

@@ -10,6 +10,7 @@ import { SignalCollector } from '../mesh/signals-collector.ts';
 import type { AutoscalingSignal } from '../policy/schema/autoscaling-signal.ts';
 import { createApiServer, listenApi } from './api-server.ts';
 import { createAutoscalingRoutes } from './autoscaling/index.ts';
+import { createDashboardRoutes } from './dashboard/routes.ts';
 import { resolveInjectorConfig, type InjectorConfig } from './injection/config.ts';
 import { DEFAULT_WEBHOOK_PORT } from './injection/webhook-server.ts';
 import { startSecureServer, type SecureServer } from './secure-server.ts';
@@ -137,7 +138,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   let secure: SecureServer | undefined;
   try {
     const autoscaling = createAutoscalingRoutes({ collector, policies: () => autoscalingPolicies });
-    server = createApiServer({ member, sync, lastBuildError: () => lastBuildError, name: options.name, extraRoutes: autoscaling, collector, autoscalingPolicies: () => autoscalingPolicies });
+    const dashboard = createDashboardRoutes({ name: options.name, member, collector, lastBuildError: () => lastBuildError });
+    server = createApiServer({ member, sync, lastBuildError: () => lastBuildError, name: options.name, extraRoutes: (req, res) => autoscaling(req, res) || dashboard(req, res), collector, autoscalingPolicies: () => autoscalingPolicies });
     const apiPort = await listenApi(server, options.apiPort, options.apiHost);
     secure = options.tls
       ? await startSecureServer({

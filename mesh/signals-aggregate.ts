@@ -22,6 +22,7 @@ export interface ServiceSignals {
   /** Percentiles of the merged histogram; 0 without requests. */
   latencyP50Ms: number;
   latencyP90Ms: number;
+  latencyP95Ms: number;
   latencyP99Ms: number;
   latency: LatencyCounts;
 }
@@ -60,7 +61,43 @@ export function aggregateSignals(service: string, window: WindowName, reports: r
     errorRate: requests === 0 ? 0 : errors / requests,
     latencyP50Ms: latencyPercentile(latency, 50) ?? 0,
     latencyP90Ms: latencyPercentile(latency, 90) ?? 0,
+    latencyP95Ms: latencyPercentile(latency, 95) ?? 0,
     latencyP99Ms: latencyPercentile(latency, 99) ?? 0,
     latency,
   };
+}
+
+/** Calls from one Service to another over one window, as the callee's sidecars counted them. */
+export interface ServiceEdge {
+  /** Caller `name.namespace`, or OTHER_SOURCE for callers beyond what a report names. */
+  from: string;
+  /** Callee `name.namespace`: the Service of the reporting sidecars. */
+  to: string;
+  window: WindowName;
+  requests: number;
+  errors: number;
+  /** Σ over the callee's members of requests ÷ the time their window covers, as for ServiceSignals. */
+  rps: number;
+  /** errors ÷ requests, 0 without requests. */
+  errorRate: number;
+}
+
+/** Every caller → callee pair with requests in the window, from the reports' per-source counts; sorted by from, to. */
+export function aggregateEdges(window: WindowName, reports: readonly SignalReport[]): ServiceEdge[] {
+  const edges = new Map<string, ServiceEdge>();
+  for (const report of reports) {
+    const w = report.windows[window];
+    for (const [from, counts] of Object.entries(w.sources ?? {})) {
+      if (counts.requests === 0) continue;
+      const key = `${from}\n${report.service}`;
+      let edge = edges.get(key);
+      if (!edge) edges.set(key, (edge = { from, to: report.service, window, requests: 0, errors: 0, rps: 0, errorRate: 0 }));
+      edge.requests += counts.requests;
+      edge.errors += counts.errors;
+      edge.rps += counts.requests / (w.durationMs / 1000);
+    }
+  }
+  return [...edges.values()]
+    .map((edge) => ({ ...edge, errorRate: edge.errors / edge.requests }))
+    .sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
 }

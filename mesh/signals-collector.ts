@@ -1,7 +1,7 @@
 import type { MembershipEvent, MemberView } from '../gossip/member.ts';
 import type { RequestHandler } from '../gossip/memberlist.ts';
 import { decodeMemberMeta } from './member-meta.ts';
-import { aggregateSignals, type ServiceSignals } from './signals-aggregate.ts';
+import { aggregateEdges, aggregateSignals, type ServiceEdge, type ServiceSignals } from './signals-aggregate.ts';
 import { decodeSignalReport, SIGNALS_REQUEST, SignalReportError, type SignalReport, type WindowName } from './signals-report.ts';
 
 /** What the collector needs of a Memberlist (which satisfies it), so tests can hand it a fake. */
@@ -99,6 +99,11 @@ export class SignalCollector implements SignalSource {
   aggregate(service: string, window: WindowName): ServiceSignals | undefined {
     const reports = this.reports(service);
     return reports.length === 0 ? undefined : aggregateSignals(service, window, reports);
+  }
+
+  /** Who calls whom over the window, from every fresh report's per-caller counts. */
+  edges(window: WindowName): ServiceEdge[] {
+    return aggregateEdges(window, this.reports());
   }
 
   close(): void {

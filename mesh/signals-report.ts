@@ -11,11 +11,17 @@ import { fromSparse, totalCount, toSparse, type LatencyCounts } from './signals-
  *  "windows":{"stable":{"ms":60000,"requests":1200,"errors":3,"concurrency":4.25,"peak":9,"latency":[31,700,32,497,60,3]},
  *             "panic":{"ms":6000,"requests":118,"errors":0,"concurrency":4.1,"peak":7,"latency":[31,70,32,48]}}}
  * ```
+ *
+ * Per-caller counts (the topology's edges) are optional: the caller names once at the top, `"sources":["frontend.shop"]`,
+ * and in each window flat `[requests, errors, …]` pairs in that order, `"sources":[118,2]`.
  */
 
 export const SIGNALS_REQUEST = 'signals';
 export const REPORT_VERSION = 1;
-/** Worst case is 5.6 KB (every latency bucket used in both windows, huge counts, longest names); typical is under 1 KB. */
+/**
+ * Worst case is 5.6 KB without sources (every latency bucket used in both windows, huge counts, longest names), about
+ * 12 KB with MAX_SOURCES + 1 sources of the longest names; typical is under 1 KB.
+ */
 export const MAX_REPORT_BYTES = 16 * 1024;
 
 /** Knative's windows: the stable one drives scaling, the panic one catches a burst within seconds. */
@@ -36,7 +42,23 @@ export interface WindowSignals {
   peakConcurrency: number;
   /** Latency histogram (see signals-histogram.ts); its total equals `requests`. */
   latency: LatencyCounts;
+  /**
+   * Of `requests`, those that named their caller (`x-outrigger-source`), by caller Service `name.namespace`; at most
+   * MAX_SOURCES of them, the rest summed under OTHER_SOURCE. Absent from reports of sidecars that do not count them.
+   */
+  sources?: Record<string, SourceCounts>;
 }
+
+/** Requests from one caller in one window, and how many of them were errors. */
+export interface SourceCounts {
+  requests: number;
+  errors: number;
+}
+
+/** Callers counted by name per report; more are summed under OTHER_SOURCE. */
+export const MAX_SOURCES = 32;
+/** The key of requests from callers beyond MAX_SOURCES or with an unreadable source header (never a Service key: no dot). */
+export const OTHER_SOURCE = 'other';
 
 export type SignalWindows = Record<WindowName, WindowSignals>;
 
@@ -70,11 +92,14 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeSignalReport(report: SignalReport): Uint8Array {
   const windows: Record<string, unknown> = {};
+  const sources = [...new Set(WINDOW_NAMES.flatMap((name) => Object.keys(report.windows[name].sources ?? {})))].sort();
   for (const name of WINDOW_NAMES) {
     const w = report.windows[name];
-    windows[name] = { ms: Math.max(1, Math.round(w.durationMs)), requests: w.requests, errors: w.errors, concurrency: round6(w.concurrency), peak: w.peakConcurrency, latency: toSparse(w.latency) };
+    const wire: Record<string, unknown> = { ms: Math.max(1, Math.round(w.durationMs)), requests: w.requests, errors: w.errors, concurrency: round6(w.concurrency), peak: w.peakConcurrency, latency: toSparse(w.latency) };
+    if (sources.length > 0) wire['sources'] = sources.flatMap((source) => [w.sources?.[source]?.requests ?? 0, w.sources?.[source]?.errors ?? 0]);
+    windows[name] = wire;
   }
-  const wire = { v: REPORT_VERSION, service: report.service, member: report.member, at: report.at, interval: report.intervalMs, windows };
+  const wire = { v: REPORT_VERSION, service: report.service, member: report.member, at: report.at, interval: report.intervalMs, windows, ...(sources.length > 0 ? { sources } : {}) };
   const bytes = encoder.encode(JSON.stringify(wire));
   // Decoding our own output catches a bad field here, at the sender, rather than as a refusal at every collector.
   decodeSignalReport(bytes);
@@ -90,7 +115,7 @@ export function decodeSignalReport(bytes: Uint8Array): SignalReport {
   } catch {
     throw new SignalReportError('report is not UTF-8 JSON');
   }
-  const wire = object(value, 'report', ['v', 'service', 'member', 'at', 'interval', 'windows']);
+  const wire = object(value, 'report', ['v', 'service', 'member', 'at', 'interval', 'windows'], ['sources']);
   if (wire['v'] !== REPORT_VERSION) throw new SignalReportError(`report version ${String(wire['v'])} is not ${REPORT_VERSION}`);
   const service = wire['service'];
   if (typeof service !== 'string' || service.length > 127 || !SERVICE_KEY_PATTERN.test(service)) throw new SignalReportError('service must be "name.namespace" (RFC 1123 labels)');
@@ -98,14 +123,27 @@ export function decodeSignalReport(bytes: Uint8Array): SignalReport {
   if (typeof member !== 'string' || member.length === 0 || member.length > MAX_MEMBER_NAME || CONTROL.test(member)) throw new SignalReportError('member must be a member name');
   const at = integer(wire['at'], 'at', 0, Number.MAX_SAFE_INTEGER);
   const intervalMs = integer(wire['interval'], 'interval', MIN_INTERVAL_MS, MAX_INTERVAL_MS);
+  const sources = Object.hasOwn(wire, 'sources') ? sourceNames(wire['sources']) : undefined;
   const rawWindows = object(wire['windows'], 'windows', WINDOW_NAMES);
   const windows = {} as SignalWindows;
-  for (const name of WINDOW_NAMES) windows[name] = decodeWindow(rawWindows[name], name);
+  for (const name of WINDOW_NAMES) windows[name] = decodeWindow(rawWindows[name], name, sources);
   return { service, member, at, intervalMs, windows };
 }
 
-function decodeWindow(value: unknown, name: WindowName): WindowSignals {
-  const w = object(value, `windows.${name}`, ['ms', 'requests', 'errors', 'concurrency', 'peak', 'latency']);
+function sourceNames(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SOURCES + 1) throw new SignalReportError(`sources must list 1 to ${MAX_SOURCES + 1} callers`);
+  let others = 0;
+  for (const source of value) {
+    if (source === OTHER_SOURCE) others++;
+    else if (typeof source !== 'string' || source.length > 127 || !SERVICE_KEY_PATTERN.test(source)) throw new SignalReportError(`sources must be "name.namespace" Services or "${OTHER_SOURCE}"`);
+  }
+  if (new Set(value).size !== value.length) throw new SignalReportError('sources must not repeat');
+  if (value.length - others > MAX_SOURCES) throw new SignalReportError(`sources must name at most ${MAX_SOURCES} Services`);
+  return value as string[];
+}
+
+function decodeWindow(value: unknown, name: WindowName, sources: readonly string[] | undefined): WindowSignals {
+  const w = object(value, `windows.${name}`, ['ms', 'requests', 'errors', 'concurrency', 'peak', 'latency', ...(sources ? ['sources'] : [])]);
   const field = `windows.${name}`;
   const durationMs = number(w['ms'], `${field}.ms`, 0, SIGNAL_WINDOWS[name] * 1000);
   if (durationMs === 0) throw new SignalReportError(`${field}.ms must be above 0`);
@@ -122,13 +160,25 @@ function decodeWindow(value: unknown, name: WindowName): WindowSignals {
   }
   const observed = totalCount(latency);
   if (observed !== requests) throw new SignalReportError(`${field}.latency counts ${observed} requests, not ${requests}`);
-  return { durationMs, requests, errors, concurrency, peakConcurrency, latency };
+  if (!sources) return { durationMs, requests, errors, concurrency, peakConcurrency, latency };
+  const pairs = w['sources'];
+  if (!Array.isArray(pairs) || pairs.length !== 2 * sources.length) throw new SignalReportError(`${field}.sources must hold a [requests, errors] pair per source`);
+  const counts: Record<string, SourceCounts> = {};
+  let attributed = 0;
+  for (const [i, source] of sources.entries()) {
+    const sourceRequests = integer(pairs[2 * i], `${field}.sources[${2 * i}]`, 0, requests);
+    const sourceErrors = integer(pairs[2 * i + 1], `${field}.sources[${2 * i + 1}]`, 0, sourceRequests);
+    attributed += sourceRequests;
+    counts[source] = { requests: sourceRequests, errors: sourceErrors };
+  }
+  if (attributed > requests) throw new SignalReportError(`${field}.sources count ${attributed} requests, more than ${requests}`);
+  return { durationMs, requests, errors, concurrency, peakConcurrency, latency, sources: counts };
 }
 
-function object(value: unknown, field: string, keys: readonly string[]): Record<string, unknown> {
+function object(value: unknown, field: string, keys: readonly string[], optional: readonly string[] = []): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SignalReportError(`${field} must be an object`);
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!keys.includes(key)) throw new SignalReportError(`${field} has an unknown field "${key.slice(0, 40)}"`);
+  for (const key of Object.keys(record)) if (!keys.includes(key) && !optional.includes(key)) throw new SignalReportError(`${field} has an unknown field "${key.slice(0, 40)}"`);
   for (const key of keys) if (!Object.hasOwn(record, key)) throw new SignalReportError(`${field} lacks "${key}"`);
   return record;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createAdminServer } from './admin/admin-server.ts';
 import { createHealthServer } from './admin/health-server.ts';
+import { RecentRequests } from './observability/recent-requests.ts';
 import { chainObservers, createSignalRecorder, type SignalRecorder } from './observability/signals/index.ts';
 import { createListener, DEFAULT_LISTENER_LIMITS, listen, type RejectReason } from './listeners/http-server.ts';
 import { inboundHandlers } from './listeners/inbound.ts';
@@ -95,7 +96,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const accessLog = options.accessLog === 'off' ? undefined : new AccessLog(options.accessLog, { sampleRate: options.accessLogSample ?? 1 });
   const metrics = new SidecarMetrics({ source: store, service: options.service, namespace: options.namespace, tracing: tracer });
   const signals = createSignalRecorder();
-  const observe: RequestObserver = metrics.observer(chainObservers(signals.observer, accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined));
+  const recent = new RecentRequests();
+  const observe: RequestObserver = metrics.observer(chainObservers(signals.observer, recent.observer, accessLog ? (ctx, outcome) => accessLog.record(ctx, outcome) : undefined));
 
   let ready = false;
   let draining = false;
@@ -135,6 +137,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     metrics,
     drain: () => void drain(),
     isDraining: () => drainStarted !== undefined,
+    recent,
   });
   for (const server of [inboundServer, outboundServer]) {
     server.on('connection', (socket: Socket) => {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Endpoint } from '../endpoints/endpoint.ts';
+import type { RecentRequests } from '../observability/recent-requests.ts';
 import type { ConfigStore } from '../runtime/config-store.ts';
 import type { ServiceRuntime } from '../runtime/service.ts';
 import type { UpstreamPools } from '../upstream/pools.ts';
@@ -17,6 +18,8 @@ export interface AdminState {
   /** Starts a drain without exiting (`POST /drain`): readiness off, listeners closed after the pre-drain delay. */
   drain?: (() => void) | undefined;
   isDraining?: (() => boolean) | undefined;
+  /** The last requests by id, for `GET /requests/{id}` and `GET /requests` (recent failures). */
+  recent?: RecentRequests | undefined;
 }
 
 /** The loopback admin API: liveness, readiness, the active config and the upstream view. JSON throughout. */
@@ -39,6 +42,17 @@ function route(state: AdminState, req: IncomingMessage, res: ServerResponse): vo
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     json(res, 405, { error: 'admin endpoints are read-only (use GET), except POST /drain' });
+    return;
+  }
+  if (path?.startsWith('/requests') && state.recent) {
+    const id = decodeURIComponent(path.slice('/requests/'.length));
+    if (path === '/requests' || id === '') {
+      json(res, 200, { failures: state.recent.failures() });
+      return;
+    }
+    const record = state.recent.get(id);
+    if (record) json(res, 200, record);
+    else json(res, 404, { error: `no recent request with id ${id} here (this sidecar keeps its last 1000 requests)` });
     return;
   }
   switch (path) {
@@ -68,7 +82,7 @@ function route(state: AdminState, req: IncomingMessage, res: ServerResponse): vo
   }
 }
 
-const ENDPOINTS = ['/live', '/ready', '/config_dump', '/clusters', '/metrics', '/stats/prometheus', 'POST /drain'];
+const ENDPOINTS = ['/live', '/ready', '/config_dump', '/clusters', '/metrics', '/stats/prometheus', '/requests', '/requests/{id}', 'POST /drain'];
 
 function prometheus(state: AdminState, res: ServerResponse): void {
   const metrics = state.metrics;

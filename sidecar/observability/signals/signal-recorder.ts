@@ -1,5 +1,6 @@
-import type { SignalWindows } from '../../../mesh/signals-report.ts';
+import { OTHER_SOURCE, SERVICE_KEY_PATTERN, type SignalWindows } from '../../../mesh/signals-report.ts';
 import type { ReasonFlag } from '../../http/reason.ts';
+import { SOURCE_HEADER } from '../../listeners/outbound.ts';
 import type { RequestObserver } from '../../listeners/request-entry.ts';
 import type { Outcome, RequestContext } from '../../pipeline/context.ts';
 import { SignalRing } from './signal-ring.ts';
@@ -34,6 +35,16 @@ export function isSignalError(outcome: Outcome): boolean {
   return outcome.status >= 500 || (outcome.flag !== undefined && PROXY_FAILURES.has(outcome.flag));
 }
 
+/**
+ * The calling Service of an inbound request, from the `x-outrigger-source` its caller's sidecar set: undefined
+ * without the header (a client outside the mesh), OTHER_SOURCE when it is not a `name.namespace` Service key.
+ */
+export function callerOf(ctx: RequestContext): string | undefined {
+  const value = ctx.req.headers[SOURCE_HEADER];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' && value.length <= 127 && SERVICE_KEY_PATTERN.test(value) ? value : OTHER_SOURCE;
+}
+
 /** Records the local workload's inbound traffic for autoscaling signals (see SignalRing). */
 export function createSignalRecorder(options: SignalRecorderOptions = {}): SignalRecorder {
   const now = options.now ?? (() => performance.now());
@@ -41,7 +52,7 @@ export function createSignalRecorder(options: SignalRecorderOptions = {}): Signa
   const started = new WeakSet<RequestContext>();
   const observer: RequestObserver = (ctx, outcome) => {
     if (ctx.direction !== 'inbound') return;
-    ring.end(now(), performance.now() - ctx.startedAt, isSignalError(outcome), started.delete(ctx));
+    ring.end(now(), performance.now() - ctx.startedAt, isSignalError(outcome), started.delete(ctx), callerOf(ctx));
   };
   observer.onStart = (ctx) => {
     if (ctx.direction !== 'inbound') return;
