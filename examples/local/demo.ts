@@ -1,22 +1,27 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SIDECAR_NODE_FLAGS } from '../../cli/node-flags.ts';
-import { catalogConfig, frontendConfig } from './mesh-config.ts';
-import { ProcessGroup, waitForOk } from './processes.ts';
-import { emptyStats, generateTraffic, percentile, type TickStats } from './traffic.ts';
+import { banner, jaegerRunning } from './banner.ts';
+import { writeDemoKeys } from './keys.ts';
+import { demoLayout, PORT_SPAN } from './layout.ts';
+import { awaitDiscovery, startControlPlane, startMembers, type MeshStart } from './mesh.ts';
+import { describeChanges, readCatalogView, type CatalogView } from './observe.ts';
+import { assertPortsFree, BusyPortError } from './ports.ts';
+import { ProcessGroup } from './processes.ts';
+import { merge, summary, TABLE_HEADER, tickLine } from './report.ts';
+import { emptyStats, generateTraffic } from './traffic.ts';
 
 const HELP = `npm start [-- --duration SECONDS] [--rate N] [--base-port PORT] [--exit]
 
-Runs a small mesh on this machine: a frontend and two catalog replicas, each a plain
-Node service behind its own Outrigger sidecar, configured from YAML. A bounded traffic
-generator calls the frontend, which calls catalog through its sidecar.
+Runs a small shop on this machine as a real mesh: a control plane and five plain Node
+services (a frontend, three catalog replicas of which one is flaky, and pricing), each
+behind its own Outrigger sidecar, joined by gossip and configured from the YAML in
+examples/local/policies/. A bounded traffic generator calls the frontend, which calls
+catalog and pricing through its sidecar; retries and outlier ejection hide the flaky replica.
 
   --duration S    seconds of generated traffic (default 20, at most 600)
   --rate N        requests per second (default 20, at most 500)
-  --base-port P   first of the ports the demo uses (default 18000; it uses P..P+299)
+  --base-port P   first of the ports the demo uses (default 18000; it uses P..P+${PORT_SPAN - 1})
   --exit          stop the mesh when the traffic ends instead of waiting for Ctrl-C`;
 
 const { values } = parseArgs({
@@ -26,123 +31,96 @@ if (values.help) {
   console.log(HELP);
   process.exit(0);
 }
-const durationS = Math.min(600, Math.max(1, Number(values.duration)));
-const rate = Math.min(500, Math.max(1, Number(values.rate)));
+const durationS = Math.min(600, Math.max(1, Number(values.duration) || 20));
+const rate = Math.min(500, Math.max(1, Number(values.rate) || 20));
 const base = Number(values['base-port']);
-if (!Number.isInteger(base) || base < 1024 || base > 65000) {
-  console.error('--base-port must be a whole number between 1024 and 65000');
+if (!Number.isInteger(base) || base < 1024 || base > 65535 - PORT_SPAN) {
+  console.error(`--base-port must be a whole number between 1024 and ${65535 - PORT_SPAN}`);
   process.exit(2);
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'cli/outrigger.ts');
-const APP = join(ROOT, 'examples/local/apps/demo-app.ts');
+const POLICIES = join(ROOT, 'examples/local/policies');
 const STATE = join(ROOT, '.outrigger/demo');
-
-const layout = {
-  frontend: { app: base + 80, inbound: base + 1, outbound: base + 101, admin: base + 201 },
-  catalog: [1, 2].map((i) => ({ name: `catalog-${i}`, app: base + 80 + i, inbound: base + 1 + i, outbound: base + 101 + i, admin: base + 201 + i })),
-};
-
-async function assertFree(port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', () => reject(new Error(`port ${port} is busy. Stop what uses it, or move the demo: npm start -- --base-port 20000`)));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
-}
-
-function writeFolder(dir: string, files: Record<string, string>): string {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+const layout = demoLayout(base);
+const frontend = layout.frontend;
 
 const group = new ProcessGroup();
 const recent: string[] = [];
-const remember = (name: string) => (line: string) => {
+const log = (name: string) => (line: string): void => {
   recent.push(`[${name}] ${line}`);
-  if (recent.length > 40) recent.shift();
+  if (recent.length > 60) recent.shift();
 };
 let stopping = false;
 
-async function shutdown(code: number): Promise<never> {
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
   stopping = true;
   const pids = group.pids;
   await group.stopAll();
-  console.log(`\nStopped ${pids.length} processes (PIDs ${pids.join(', ')}). Nothing is left running.`);
+  console.log(`\nStopped ${pids.length} processes${pids.length > 0 ? ` (PIDs ${pids.join(', ')})` : ''}. Nothing is left running.`);
   process.exit(code);
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 
 async function main(): Promise<void> {
-  const all = [layout.frontend, ...layout.catalog].flatMap((p) => [p.app, p.inbound, p.outbound, p.admin]);
-  for (const port of all) await assertFree(port);
-
-  const frontendDir = writeFolder(join(STATE, 'frontend'), frontendConfig(layout.catalog.map((c) => c.inbound)));
-  const catalogDir = writeFolder(join(STATE, 'catalog'), catalogConfig());
-
-  console.log('Starting the Outrigger demo mesh…');
-  const sidecarArgs = (service: string, p: { app: number; inbound: number; outbound: number; admin: number }, config: string) => [
-    ...SIDECAR_NODE_FLAGS, CLI, 'sidecar', '--service', service, '--app', `127.0.0.1:${p.app}`, '--inbound', String(p.inbound), '--inbound-host', '127.0.0.1', '--outbound', String(p.outbound), '--admin', String(p.admin), '--config', config, '--drain-seconds', '0',
-  ];
-  for (const c of layout.catalog) {
-    group.start(c.name, [APP, '--role', 'catalog', '--name', c.name, '--port', String(c.app)], remember(c.name));
-    group.start(`${c.name} sidecar`, sidecarArgs('catalog', c, catalogDir), remember(`${c.name} sidecar`));
-  }
-  group.start('frontend', [APP, '--role', 'frontend', '--name', 'frontend', '--port', String(layout.frontend.app), '--outbound', String(layout.frontend.outbound)], remember('frontend'));
-  group.start('frontend sidecar', sidecarArgs('frontend', layout.frontend, frontendDir), remember('frontend sidecar'));
-
+  await assertPortsFree(layout, base);
+  const tracing = await jaegerRunning();
+  const mesh: MeshStart = {
+    group,
+    layout,
+    keys: writeDemoKeys(join(STATE, 'keys')),
+    paths: { cli: join(ROOT, 'cli/outrigger.ts'), apps: join(ROOT, 'examples/local/apps'), policies: POLICIES },
+    sidecarEnv: tracing ? process.env : { ...process.env, OTEL_SDK_DISABLED: 'true' },
+    log,
+    describe: () => recent.join('\n'),
+  };
+  console.log('Starting the Outrigger demo mesh: keys generated, starting the control plane…');
   const started = Date.now();
-  for (const p of [layout.frontend, ...layout.catalog]) await waitForOk(`http://127.0.0.1:${p.admin}/ready`, 15_000, () => recent.join('\n'));
-  console.log(`All 3 sidecars ready in ${Date.now() - started} ms.\n`);
+  await startControlPlane(mesh);
+  console.log(`Control plane ready (snapshot signed) in ${Date.now() - started} ms; starting 5 services, each behind a sidecar…`);
+  await startMembers(mesh);
+  await awaitDiscovery(mesh);
+  console.log(`Control plane and all ${layout.members.length} sidecars ready, joined by gossip, in ${Date.now() - started} ms.\n`);
+  for (const line of banner(layout, POLICIES, STATE, tracing)) console.log(line);
 
-  const f = layout.frontend;
-  console.log(`  frontend      app 127.0.0.1:${f.app}   sidecar inbound :${f.inbound}  outbound :${f.outbound}  admin :${f.admin}`);
-  for (const c of layout.catalog) console.log(`  ${c.name.padEnd(12)}  app 127.0.0.1:${c.app}   sidecar inbound :${c.inbound}  admin :${c.admin}`);
-  console.log(`\n  config (hot-reloaded): ${frontendDir}`);
-  console.log(`  try:   curl -s http://127.0.0.1:${f.inbound}/               (frontend, through its sidecar)`);
-  console.log(`         curl -s -H 'Host: catalog' http://127.0.0.1:${f.outbound}/items   (what the frontend app does)`);
-  console.log(`         curl -s http://127.0.0.1:${f.admin}/clusters          (what the frontend's sidecar sees)\n`);
-  console.log(`Sending ${rate} requests/s to the frontend for ${durationS} s:\n`);
-  console.log('  time    sent   ok  failed    p50 ms   p99 ms   served by');
-
+  console.log(`\nSending ${rate} requests/s to the frontend for ${durationS} s (each calls catalog, then pricing):\n`);
+  console.log(TABLE_HEADER);
   let tick = emptyStats();
   const total = emptyStats();
+  let view: CatalogView | undefined = await readCatalogView(layout, frontend.admin);
   let second = 0;
   const printer = setInterval(() => {
-    second++;
-    print(second, tick);
-    merge(total, tick);
+    const done = tick;
     tick = emptyStats();
+    second++;
+    void readCatalogView(layout, frontend.admin).then((now) => {
+      if (stopping) return;
+      for (const line of now ? describeChanges(view, now) : []) console.log(line);
+      console.log(tickLine(second, done, now, view?.retries ?? 0));
+      merge(total, done);
+      view = now ?? view;
+    });
   }, 1000);
-  await generateTraffic(f.inbound, rate, durationS * 1000, () => tick, () => stopping);
+  await generateTraffic(frontend.inbound, rate, durationS * 1000, () => tick, () => stopping);
   clearInterval(printer);
+  await new Promise((r) => setTimeout(r, 200));
   merge(total, tick);
-  console.log(`\nTotal: ${total.sent} requests, ${total.ok} ok (${((100 * total.ok) / Math.max(1, total.sent)).toFixed(2)} %), p50 ${percentile(total.latenciesMs, 50).toFixed(1)} ms, p99 ${percentile(total.latenciesMs, 99).toFixed(1)} ms; ${[...total.byReplica].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (total.failures.size > 0) console.log(`Failures: ${[...total.failures].map(([k, v]) => `${k} ×${v}`).join(', ')}`);
-  if (values.exit) await shutdown(total.ok === total.sent ? 0 : 1);
+  const last = (await readCatalogView(layout, frontend.admin)) ?? view;
+  console.log('');
+  for (const line of summary(total, last, layout.flaky.name)) console.log(line);
+  if (values.exit) return shutdown(0);
   console.log('\nThe mesh keeps running for you to explore. Press Ctrl-C to stop it.');
-}
-
-function print(second: number, s: TickStats): void {
-  const by = [...s.byReplica].sort().map(([k, v]) => `${k} ${v}`).join(', ');
-  const failed = s.failed > 0 ? `  (${[...s.failures].map(([k, v]) => `${k} ×${v}`).join(', ')})` : '';
-  console.log(`  ${String(second).padStart(3)} s  ${String(s.sent).padStart(5)} ${String(s.ok).padStart(4)} ${String(s.failed).padStart(7)}  ${percentile(s.latenciesMs, 50).toFixed(1).padStart(8)} ${percentile(s.latenciesMs, 99).toFixed(1).padStart(8)}   ${by}${failed}`);
-}
-
-function merge(into: TickStats, from: TickStats): void {
-  into.sent += from.sent;
-  into.ok += from.ok;
-  into.failed += from.failed;
-  into.latenciesMs.push(...from.latenciesMs);
-  for (const [k, v] of from.byReplica) into.byReplica.set(k, (into.byReplica.get(k) ?? 0) + v);
-  for (const [k, v] of from.failures) into.failures.set(k, (into.failures.get(k) ?? 0) + v);
+  setInterval(() => {
+    const gone = group.exited();
+    if (gone) {
+      console.error(`\n${gone}; stopping the demo.\n${recent.slice(-10).join('\n')}`);
+      void shutdown(1);
+    }
+  }, 1000);
 }
 
 main().catch(async (error: unknown) => {
-  console.error(`\nThe demo could not run: ${(error as Error).message}`);
+  console.error(error instanceof BusyPortError ? `\n${error.message}` : `\nThe demo could not run: ${(error as Error).message}`);
   await shutdown(1);
 });

@@ -4,9 +4,10 @@ import { once } from 'node:events';
 /** Child processes the demo started, each ended by its own PID on the way out. */
 export class ProcessGroup {
   private readonly children: { name: string; child: ChildProcess }[] = [];
+  private stopping = false;
 
-  start(name: string, args: string[], onLine: (line: string) => void): ChildProcess {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  start(name: string, args: string[], onLine: (line: string) => void, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.children.push({ name, child });
     let pending = '';
     const read = (chunk: Buffer): void => {
@@ -26,8 +27,16 @@ export class ProcessGroup {
     return this.children.map((c) => c.child.pid).filter((pid): pid is number => pid !== undefined);
   }
 
-  /** SIGTERM to each child, SIGKILL after 5 s for any that linger; resolves when all have exited. */
+  /** The first child that exited on its own (not stopped by us), with how. */
+  exited(): string | undefined {
+    if (this.stopping) return undefined;
+    const gone = this.children.find(({ child }) => child.exitCode !== null || child.signalCode !== null);
+    return gone ? `${gone.name} (PID ${gone.child.pid}) exited with ${gone.child.exitCode ?? gone.child.signalCode}` : undefined;
+  }
+
+  /** SIGTERM to each child by PID, SIGKILL after 5 s for any that linger; resolves when all have exited. */
   async stopAll(): Promise<void> {
+    this.stopping = true;
     await Promise.all(
       this.children.map(async ({ child }) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -41,17 +50,22 @@ export class ProcessGroup {
   }
 }
 
-/** Polls a URL until it answers 200, or fails with what the process printed. */
-export async function waitForOk(url: string, timeoutMs: number, describe: () => string): Promise<void> {
+/**
+ * Polls a URL until `accept` (default: status 200) holds for its reply, or fails with what the processes printed;
+ * fails at once when a child has exited.
+ */
+export async function waitFor(url: string, timeoutMs: number, group: ProcessGroup, describe: () => string, accept: (status: number, body: string) => boolean = (s) => s === 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const gone = group.exited();
+    if (gone) throw new Error(`${gone}\n${describe()}`);
     try {
-      const res = await fetch(url);
-      if (res.status === 200) return;
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (accept(res.status, await res.text())) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms\n${describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms\n${describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

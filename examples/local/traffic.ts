@@ -39,13 +39,14 @@ function once(port: number, agent: Agent, stats: () => TickStats): Promise<void>
       res.on('end', () => {
         const s = stats();
         s.latenciesMs.push(performance.now() - started);
+        const body = parse(Buffer.concat(chunks).toString());
         if (res.statusCode === 200) {
           s.ok++;
-          const replica = String((JSON.parse(Buffer.concat(chunks).toString()) as { catalog: { replica: string } }).catalog.replica);
+          const replica = String((body?.catalog as { replica?: string } | undefined)?.replica ?? '?');
           s.byReplica.set(replica, (s.byReplica.get(replica) ?? 0) + 1);
         } else {
           s.failed++;
-          const reason = `${res.statusCode} ${String(res.headers['x-outrigger-reason'] ?? '')}`.trim();
+          const reason = describeFailure(res.statusCode ?? 0, body, res.headers['x-outrigger-reason']);
           s.failures.set(reason, (s.failures.get(reason) ?? 0) + 1);
         }
         resolve();
@@ -60,6 +61,22 @@ function once(port: number, agent: Agent, stats: () => TickStats): Promise<void>
     });
     req.end();
   });
+}
+
+function parse(text: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "502 catalog 503 UF": the frontend's status, which call failed, that call's status and reason flag. */
+function describeFailure(status: number, body: Record<string, unknown> | undefined, flag: string | string[] | undefined): string {
+  const failed = typeof body?.failed === 'string' ? body.failed : undefined;
+  if (!failed) return `${status} ${String(flag ?? '')}`.trim();
+  const inner = body?.[failed] as { reason?: string } | undefined;
+  return `${status} ${failed} ${String(body?.[`${failed}Status`] ?? '')} ${inner?.reason ?? ''}`.trim();
 }
 
 export function percentile(values: number[], p: number): number {
