@@ -78,6 +78,7 @@ export async function startMeshMember(options: MeshMemberOptions): Promise<MeshM
     log: (level, message, fields) => log[level](message, fields),
   });
   memberlist.start();
+  log.info('gossip listening', { gossip: transport.address });
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   const seeds = options.join.filter((seed) => seed !== transport.address);

@@ -1,5 +1,5 @@
 import { latencyPercentile, mergeLatency, newLatencyCounts, type LatencyCounts } from './signals-histogram.ts';
-import { SIGNAL_WINDOWS, type SignalReport, type WindowName } from './signals-report.ts';
+import { SIGNAL_WINDOWS, type CircuitState, type SignalReport, type WindowName } from './signals-report.ts';
 
 /** One Service's signals over one window, summed over the members reporting for it. */
 export interface ServiceSignals {
@@ -100,4 +100,38 @@ export function aggregateEdges(window: WindowName, reports: readonly SignalRepor
   return [...edges.values()]
     .map((edge) => ({ ...edge, errorRate: edge.errors / edge.requests }))
     .sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+}
+
+/** One upstream Service's health as its callers' sidecars see it: what they ejected and their circuits' states. */
+export interface UpstreamServiceHealth {
+  /** `name.namespace` of the upstream (called) Service. */
+  service: string;
+  /** Every address some caller has ejected, sorted, with the members that ejected it (sorted). */
+  ejected: Array<{ address: string; members: string[] }>;
+  /** Member → its circuit for the Service, for members that said something about the Service. */
+  circuits: Record<string, CircuitState>;
+}
+
+/** Unions the upstream health of every report, per upstream Service; sorted by Service. */
+export function aggregateUpstreamHealth(reports: readonly SignalReport[]): UpstreamServiceHealth[] {
+  const byService = new Map<string, { ejected: Map<string, Set<string>>; circuits: Map<string, CircuitState> }>();
+  for (const report of reports) {
+    for (const upstream of report.upstreams ?? []) {
+      let entry = byService.get(upstream.service);
+      if (!entry) byService.set(upstream.service, (entry = { ejected: new Map(), circuits: new Map() }));
+      entry.circuits.set(report.member, upstream.circuit);
+      for (const address of upstream.ejected) {
+        let members = entry.ejected.get(address);
+        if (!members) entry.ejected.set(address, (members = new Set()));
+        members.add(report.member);
+      }
+    }
+  }
+  return [...byService.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([service, entry]) => ({
+      service,
+      ejected: [...entry.ejected.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([address, members]) => ({ address, members: [...members].sort() })),
+      circuits: Object.fromEntries([...entry.circuits.entries()].sort(([a], [b]) => a.localeCompare(b))),
+    }));
 }

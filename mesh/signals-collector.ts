@@ -1,7 +1,7 @@
 import type { MembershipEvent, MemberView } from '../gossip/member.ts';
 import type { RequestHandler } from '../gossip/memberlist.ts';
 import { decodeMemberMeta } from './member-meta.ts';
-import { aggregateEdges, aggregateSignals, type ServiceEdge, type ServiceSignals } from './signals-aggregate.ts';
+import { aggregateEdges, aggregateSignals, aggregateUpstreamHealth, type ServiceEdge, type ServiceSignals, type UpstreamServiceHealth } from './signals-aggregate.ts';
 import { decodeSignalReport, SIGNALS_REQUEST, SignalReportError, type SignalReport, type WindowName } from './signals-report.ts';
 
 /** What the collector needs of a Memberlist (which satisfies it), so tests can hand it a fake. */
@@ -104,6 +104,11 @@ export class SignalCollector implements SignalSource {
   /** Who calls whom over the window, from every fresh report's per-caller counts. */
   edges(window: WindowName): ServiceEdge[] {
     return aggregateEdges(window, this.reports());
+  }
+
+  /** Ejected endpoints and circuit states per upstream Service, from every fresh report that carries them. */
+  upstreamHealth(): UpstreamServiceHealth[] {
+    return aggregateUpstreamHealth(this.reports());
   }
 
   close(): void {

@@ -14,13 +14,18 @@ import { fromSparse, totalCount, toSparse, type LatencyCounts } from './signals-
  *
  * Per-caller counts (the topology's edges) are optional: the caller names once at the top, `"sources":["frontend.shop"]`,
  * and in each window flat `[requests, errors, …]` pairs in that order, `"sources":[118,2]`.
+ *
+ * The health of the upstream Services the sidecar calls is optional too, and only what is not healthy by default:
+ * `"upstreams":[{"service":"catalog.shop","ejected":["10.0.0.7:8080"],"circuit":"closed"}]`, an entry per Service
+ * with an ejected endpoint or a circuit open or half-open, at most MAX_UPSTREAMS of them, MAX_EJECTED addresses each.
  */
 
 export const SIGNALS_REQUEST = 'signals';
 export const REPORT_VERSION = 1;
 /**
  * Worst case is 5.6 KB without sources (every latency bucket used in both windows, huge counts, longest names), about
- * 12 KB with MAX_SOURCES + 1 sources of the longest names; typical is under 1 KB.
+ * 12 KB with MAX_SOURCES + 1 sources of the longest names; typical is under 1 KB. Upstreams fill what room is left
+ * (the encoder drops the least severe ones that do not fit), about 450 bytes per Service with MAX_EJECTED IPv4 addresses.
  */
 export const MAX_REPORT_BYTES = 16 * 1024;
 
@@ -62,6 +67,27 @@ export const OTHER_SOURCE = 'other';
 
 export type SignalWindows = Record<WindowName, WindowSignals>;
 
+/** The error-rate breaker's state, `off` for a Service without one. */
+export type CircuitState = 'open' | 'half-open' | 'closed' | 'off';
+export const CIRCUIT_STATES: readonly CircuitState[] = ['open', 'half-open', 'closed', 'off'];
+
+/** One upstream Service as the reporting sidecar sees it, when it has something to say. */
+export interface UpstreamHealth {
+  /** `name.namespace` of the upstream Service. */
+  service: string;
+  /** `host:port` of its endpoints the sidecar's outlier detection has ejected now; at most MAX_EJECTED. */
+  ejected: string[];
+  circuit: CircuitState;
+}
+
+/** Upstream Services per report; the encoder keeps the worst ones (open circuits, then most ejected). */
+export const MAX_UPSTREAMS = 32;
+/** Ejected addresses per upstream Service. */
+export const MAX_EJECTED = 16;
+const MAX_ADDRESS = 100;
+/** `host:port`, `[v6]:port`: no spaces, no control characters, a port at the end. */
+const ADDRESS_PATTERN = /^[^\s"\\]+:\d{1,5}$/;
+
 export interface SignalReport {
   /** `name.namespace` of the Service the member's sidecar fronts. */
   service: string;
@@ -72,6 +98,8 @@ export interface SignalReport {
   /** How often the sender reports; the collector drops a report older than three of these. */
   intervalMs: number;
   windows: SignalWindows;
+  /** Upstream Services with ejected endpoints or a circuit not closed; absent from reports of older sidecars. */
+  upstreams?: UpstreamHealth[];
 }
 
 export class SignalReportError extends Error {
@@ -99,8 +127,12 @@ export function encodeSignalReport(report: SignalReport): Uint8Array {
     if (sources.length > 0) wire['sources'] = sources.flatMap((source) => [w.sources?.[source]?.requests ?? 0, w.sources?.[source]?.errors ?? 0]);
     windows[name] = wire;
   }
-  const wire = { v: REPORT_VERSION, service: report.service, member: report.member, at: report.at, interval: report.intervalMs, windows, ...(sources.length > 0 ? { sources } : {}) };
-  const bytes = encoder.encode(JSON.stringify(wire));
+  const wire: Record<string, unknown> = { v: REPORT_VERSION, service: report.service, member: report.member, at: report.at, interval: report.intervalMs, windows, ...(sources.length > 0 ? { sources } : {}) };
+  let text = JSON.stringify(wire);
+  // `,"upstreams":[` and `]`: the rest of MAX_REPORT_BYTES is the upstreams' room.
+  const upstreams = boundUpstreams(report.upstreams ?? [], MAX_REPORT_BYTES - encoder.encode(text).length - 16);
+  if (upstreams.length > 0) text = JSON.stringify({ ...wire, upstreams });
+  const bytes = encoder.encode(text);
   // Decoding our own output catches a bad field here, at the sender, rather than as a refusal at every collector.
   decodeSignalReport(bytes);
   return bytes;
@@ -115,7 +147,7 @@ export function decodeSignalReport(bytes: Uint8Array): SignalReport {
   } catch {
     throw new SignalReportError('report is not UTF-8 JSON');
   }
-  const wire = object(value, 'report', ['v', 'service', 'member', 'at', 'interval', 'windows'], ['sources']);
+  const wire = object(value, 'report', ['v', 'service', 'member', 'at', 'interval', 'windows'], ['sources', 'upstreams']);
   if (wire['v'] !== REPORT_VERSION) throw new SignalReportError(`report version ${String(wire['v'])} is not ${REPORT_VERSION}`);
   const service = wire['service'];
   if (typeof service !== 'string' || service.length > 127 || !SERVICE_KEY_PATTERN.test(service)) throw new SignalReportError('service must be "name.namespace" (RFC 1123 labels)');
@@ -127,7 +159,66 @@ export function decodeSignalReport(bytes: Uint8Array): SignalReport {
   const rawWindows = object(wire['windows'], 'windows', WINDOW_NAMES);
   const windows = {} as SignalWindows;
   for (const name of WINDOW_NAMES) windows[name] = decodeWindow(rawWindows[name], name, sources);
-  return { service, member, at, intervalMs, windows };
+  if (!Object.hasOwn(wire, 'upstreams')) return { service, member, at, intervalMs, windows };
+  return { service, member, at, intervalMs, windows, upstreams: decodeUpstreams(wire['upstreams']) };
+}
+
+/** True when the entry says something: an ejected endpoint or a circuit open or half-open. */
+export function isNewsworthy(upstream: UpstreamHealth): boolean {
+  return upstream.ejected.length > 0 || upstream.circuit === 'open' || upstream.circuit === 'half-open';
+}
+
+/**
+ * What the encoder sends of the upstreams: newsworthy entries with a valid name, worst first (open, half-open, then
+ * most ejected, then by name), at most MAX_UPSTREAMS, MAX_EJECTED sorted addresses each, and no more than fits the
+ * report's budget. Entries that do not are dropped, never the report.
+ */
+function boundUpstreams(upstreams: readonly UpstreamHealth[], budgetBytes: number): UpstreamHealth[] {
+  const rank = (u: UpstreamHealth): number => (u.circuit === 'open' ? 0 : u.circuit === 'half-open' ? 1 : 2);
+  const seen = new Set<string>();
+  const valid = upstreams
+    .map((u) => ({ service: u.service, ejected: [...new Set(u.ejected.filter(isAddress))].sort().slice(0, MAX_EJECTED), circuit: u.circuit }))
+    .filter((u) => u.service.length <= 127 && SERVICE_KEY_PATTERN.test(u.service) && CIRCUIT_STATES.includes(u.circuit) && isNewsworthy(u))
+    .sort((a, b) => rank(a) - rank(b) || b.ejected.length - a.ejected.length || a.service.localeCompare(b.service))
+    .filter((u) => !seen.has(u.service) && seen.add(u.service));
+  const kept: UpstreamHealth[] = [];
+  let bytes = 0;
+  for (const u of valid) {
+    if (kept.length === MAX_UPSTREAMS) break;
+    const size = encoder.encode(JSON.stringify(u)).length + 1;
+    if (bytes + size > budgetBytes) break;
+    bytes += size;
+    kept.push(u);
+  }
+  return kept;
+}
+
+function isAddress(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_ADDRESS && ADDRESS_PATTERN.test(value) && !CONTROL.test(value);
+}
+
+function decodeUpstreams(value: unknown): UpstreamHealth[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_UPSTREAMS) throw new SignalReportError(`upstreams must list 1 to ${MAX_UPSTREAMS} Services`);
+  const services = new Set<string>();
+  return value.map((item, i): UpstreamHealth => {
+    const field = `upstreams[${i}]`;
+    const entry = object(item, field, ['service', 'ejected', 'circuit']);
+    const service = entry['service'];
+    if (typeof service !== 'string' || service.length > 127 || !SERVICE_KEY_PATTERN.test(service)) throw new SignalReportError(`${field}.service must be "name.namespace" (RFC 1123 labels)`);
+    if (services.has(service)) throw new SignalReportError(`upstreams must not repeat ${service}`);
+    services.add(service);
+    const ejected = entry['ejected'];
+    if (!Array.isArray(ejected) || ejected.length > MAX_EJECTED) throw new SignalReportError(`${field}.ejected must list at most ${MAX_EJECTED} addresses`);
+    for (const address of ejected) {
+      if (!isAddress(address)) throw new SignalReportError(`${field}.ejected must hold "host:port" addresses`);
+    }
+    if (new Set(ejected).size !== ejected.length) throw new SignalReportError(`${field}.ejected must not repeat`);
+    const circuit = entry['circuit'];
+    if (typeof circuit !== 'string' || !CIRCUIT_STATES.includes(circuit as CircuitState)) throw new SignalReportError(`${field}.circuit must be one of ${CIRCUIT_STATES.join(', ')}`);
+    const upstream: UpstreamHealth = { service, ejected: ejected as string[], circuit: circuit as CircuitState };
+    if (!isNewsworthy(upstream)) throw new SignalReportError(`${field} has nothing to say: no ejected endpoint and the circuit is ${circuit}`);
+    return upstream;
+  });
 }
 
 function sourceNames(value: unknown): string[] {

@@ -1,7 +1,7 @@
 import type { MemberView } from '../gossip/member.ts';
 import type { Logger } from './log.ts';
 import { decodeMemberMeta } from './member-meta.ts';
-import { encodeSignalReport, SIGNALS_REQUEST, type SignalWindows } from './signals-report.ts';
+import { encodeSignalReport, SIGNALS_REQUEST, type SignalWindows, type UpstreamHealth } from './signals-report.ts';
 
 /** What the reporter needs of a Memberlist (which satisfies it). */
 export interface ReporterMembership {
@@ -20,6 +20,11 @@ export interface SignalReporterOptions {
   /** `name.namespace` of the local Service, as in this member's metadata. */
   service: string;
   source: SignalSnapshotSource;
+  /**
+   * The upstream Services with ejected endpoints or a circuit not closed, read each round; optional. A throw costs
+   * the round its upstreams, not its signals.
+   */
+  upstreamHealth?: (() => readonly UpstreamHealth[]) | undefined;
   /** How often to report (2 s). */
   intervalMs?: number;
   /** How long one send may take (the interval): a control plane slower than that is skipped next round. */
@@ -86,7 +91,8 @@ export class SignalReporter {
     let body: Uint8Array;
     try {
       const windows = this.options.source.snapshot();
-      body = encodeSignalReport({ service: this.options.service, member: this.options.memberlist.name, at: Math.floor(this.now()), intervalMs: this.intervalMs, windows });
+      const upstreams = this.upstreams();
+      body = encodeSignalReport({ service: this.options.service, member: this.options.memberlist.name, at: Math.floor(this.now()), intervalMs: this.intervalMs, windows, ...(upstreams.length > 0 ? { upstreams } : {}) });
     } catch (error) {
       this.fail(`cannot build the report: ${String(error)}`);
       return Promise.resolve();
@@ -117,6 +123,17 @@ export class SignalReporter {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+  }
+
+  private upstreams(): UpstreamHealth[] {
+    if (!this.options.upstreamHealth) return [];
+    try {
+      return [...this.options.upstreamHealth()];
+    } catch (error) {
+      this.stats.lastError = `cannot read upstream health: ${String(error)}`;
+      this.options.log?.debug('upstream health not reported', { error: String(error) });
+      return [];
+    }
   }
 
   private controlPlanes(): MemberView[] {

@@ -7,6 +7,7 @@ import { SignalReporter } from '../mesh/signals-reporter.ts';
 import { SnapshotSync } from '../mesh/snapshot-sync.ts';
 import type { ConfigStore } from './runtime/config-store.ts';
 import { startSidecar, type RunningSidecar, type SidecarOptions } from './sidecar.ts';
+import { storeUpstreamHealth } from './upstream-health.ts';
 
 export interface SidecarMeshOptions {
   /** Member name, unique in the mesh. */
@@ -90,7 +91,7 @@ export async function startMeshedSidecar(options: SidecarOptions, mesh: SidecarM
   const advertised = mesh.advertiseHost ?? mesh.gossipHost;
   member.setMeta({ address: `${advertised}:${running.inboundPort}`, api: `127.0.0.1:${running.adminPort}` });
   snapshotSync.start();
-  const reporter = new SignalReporter({ memberlist: member.memberlist, service: serviceKey, source: running.signals, log });
+  const reporter = new SignalReporter({ memberlist: member.memberlist, service: serviceKey, source: running.signals, upstreamHealth: () => storeUpstreamHealth(running.store), log });
   reporter.start();
   return {
     ...running,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getJson, send } from './support/client.ts';
-import { findOnPath, freePort } from './support/local-tools.ts';
+import { findOnPath } from './support/local-tools.ts';
 import { startControlPlaneProcess, startMeshSidecarProcess, writeMeshKeys, type ControlPlaneProcess } from './support/mesh-processes.ts';
 import type { SidecarProcess } from './support/sidecar-process.ts';
 import { echo, startUpstream, type TestUpstream } from './support/upstream.ts';
@@ -64,7 +64,7 @@ describe('the control plane as Kubernetes sees it: injection webhook and autosca
     for (const [i, service] of ['checkout', 'checkout', 'frontend'].entries()) {
       const app = await startUpstream(echo, `${service}-${i}`);
       apps.push(app);
-      sidecars.push(await startMeshSidecarProcess({ service, app: app.address, keys, join: [controlPlane.gossipAddress], gossipPort: await freePort(), name: `${service}-${i}` }));
+      sidecars.push(await startMeshSidecarProcess({ service, app: app.address, keys, join: [controlPlane.gossipAddress], name: `${service}-${i}` }));
     }
   });
 

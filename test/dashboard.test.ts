@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { send } from './support/client.ts';
-import { freePort } from './support/local-tools.ts';
 import { startControlPlaneProcess, startMeshSidecarProcess, writeMeshKeys, type ControlPlaneProcess } from './support/mesh-processes.ts';
 import type { SidecarProcess } from './support/sidecar-process.ts';
 import { echo, startUpstream, type TestUpstream } from './support/upstream.ts';
@@ -50,7 +49,7 @@ describe('the dashboard in a real browser, with a real mesh behind it', { skip: 
     for (const [i, service] of ['frontend', 'catalog', 'catalog'].entries()) {
       const app = await startUpstream(echo, `${service}-${i}`);
       apps.push(app);
-      sidecars.push(await startMeshSidecarProcess({ service, app: app.address, keys, join: [controlPlane.gossipAddress], gossipPort: await freePort(), name: `${service}-${i}` }));
+      sidecars.push(await startMeshSidecarProcess({ service, app: app.address, keys, join: [controlPlane.gossipAddress], name: `${service}-${i}` }));
     }
   });
 

@@ -70,7 +70,11 @@ describe(`a control plane and ${SIDECARS} sidecars on loopback, gossiping`, () =
   let controlPlane: ControlPlaneProcess | undefined;
   const apps: TestUpstream[] = [];
   const sidecars: SidecarProcess[] = [];
-  const gossipPorts: number[] = [];
+  const gossipOf = (i: number): string => {
+    const address = sidecars[i]?.gossipAddress;
+    if (!address) throw new Error(`sidecar ${i} has no gossip address`);
+    return address;
+  };
 
   before(async () => {
     keys = writeMeshKeys();
@@ -78,23 +82,22 @@ describe(`a control plane and ${SIDECARS} sidecars on loopback, gossiping`, () =
     writePolicy(policyDir, 'v1');
     controlPlane = await startControlPlaneProcess({ config: policyDir, keys, name: 'cp-a' });
     for (let i = 0; i < SIDECARS; i++) apps.push(await startUpstream(echo, `app-${i}`));
-    for (let i = 0; i < SIDECARS; i++) gossipPorts.push(await freePort());
     const seeds = [controlPlane.gossipAddress];
     // Half serve catalog (so it has 10 discovered endpoints), half are its clients.
+    // Each sidecar is kept as soon as it is up, so a failed start still leaves every process to after().
     for (let batch = 0; batch < SIDECARS; batch += 4) {
-      const started = await Promise.all(
-        Array.from({ length: Math.min(4, SIDECARS - batch) }, (_, j) => {
+      await Promise.all(
+        Array.from({ length: Math.min(4, SIDECARS - batch) }, async (_, j) => {
           const i = batch + j;
-          return startMeshSidecarProcess({ service: i % 2 === 0 ? 'catalog' : 'frontend', app: apps[i]!.address, keys, join: seeds, gossipPort: gossipPorts[i]!, name: `sidecar-${i}` });
+          sidecars[i] = await startMeshSidecarProcess({ service: i % 2 === 0 ? 'catalog' : 'frontend', app: apps[i]!.address, keys, join: seeds, name: `sidecar-${i}` });
         }),
       );
-      sidecars.push(...started);
     }
     await waitFor(async () => (await Promise.all(sidecars.map(snapshotVersion))).every((v) => v >= 1), 20_000, 'every sidecar on snapshot v1');
   });
 
   after(async () => {
-    await Promise.all(sidecars.map((s) => s.stop()));
+    await Promise.all(sidecars.filter(Boolean).map((s) => s.stop()));
     await controlPlane?.stop();
     await Promise.all(apps.map((a) => a.close()));
   });
@@ -143,7 +146,7 @@ describe(`a control plane and ${SIDECARS} sidecars on loopback, gossiping`, () =
     const app = await startUpstream(echo, 'app-late');
     apps.push(app);
     const latest = await snapshotVersion(sidecars[0]!);
-    const late = await startMeshSidecarProcess({ service: 'frontend', app: app.address, keys, join: [`127.0.0.1:${gossipPorts[5]!}`], gossipPort: await freePort(), name: 'sidecar-late' });
+    const late = await startMeshSidecarProcess({ service: 'frontend', app: app.address, keys, join: [gossipOf(5)], name: 'sidecar-late' });
     sidecars.push(late);
     await waitFor(async () => (await snapshotVersion(late)) === latest, 10_000, 'the late sidecar on the mesh snapshot');
     assert.equal((await getJson(late.adminPort, '/ready')).status, 200);
@@ -152,7 +155,7 @@ describe(`a control plane and ${SIDECARS} sidecars on loopback, gossiping`, () =
 
   it('a restarted control plane with an empty disk catches up and its next edit reaches everyone', async () => {
     const running = await snapshotVersion(sidecars[0]!);
-    controlPlane = await startControlPlaneProcess({ config: policyDir, keys, name: 'cp-b', join: [`127.0.0.1:${gossipPorts[2]!}`], stateDir: mkdtempSync(join(tmpdir(), 'outrigger-cp-state-')) });
+    controlPlane = await startControlPlaneProcess({ config: policyDir, keys, name: 'cp-b', join: [gossipOf(2)], stateDir: mkdtempSync(join(tmpdir(), 'outrigger-cp-state-')) });
     const members = await getJson<{ newest: { version: number }; members: { name: string; sync: string; status: string }[] }>(controlPlane.apiPort, '/members');
     assert.equal(members.body.newest.version, running, 'the restarted replica runs what the mesh runs, not a fresh v1');
     writePolicy(policyDir, 'v3');
@@ -184,11 +187,11 @@ describe(`a control plane and ${SIDECARS} sidecars on loopback, gossiping`, () =
     apps.push(app);
     const stateDir = mkdtempSync(join(tmpdir(), 'outrigger-sidecar-state-'));
     const running = await snapshotVersion(sidecars[0]!);
-    const first = await startMeshSidecarProcess({ service: 'frontend', app: app.address, keys, join: [`127.0.0.1:${gossipPorts[4]!}`], gossipPort: await freePort(), name: 'sidecar-disk', stateDir });
+    const first = await startMeshSidecarProcess({ service: 'frontend', app: app.address, keys, join: [gossipOf(4)], name: 'sidecar-disk', stateDir });
     await waitFor(async () => (await snapshotVersion(first)) === running, 10_000, 'the first run on the mesh snapshot');
     await first.stop();
     const nobody = `127.0.0.1:${await freePort()}`;
-    const second = await startMeshSidecarProcess({ service: 'frontend', app: app.address, keys, join: [nobody], gossipPort: await freePort(), name: 'sidecar-disk', stateDir });
+    const second = await startMeshSidecarProcess({ service: 'frontend', app: app.address, keys, join: [nobody], name: 'sidecar-disk', stateDir });
     sidecars.push(second);
     assert.equal(await snapshotVersion(second), running, 'restored from disk before serving');
     assert.equal((await getJson(second.adminPort, '/ready')).status, 200);

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { MemberStatusRow } from '../../mesh/member-status.ts';
-import { formatStatusTable, membersUrl, statusCommand, type StatusBody } from './status.ts';
+import { formatServices, formatStatusTable, membersUrl, stateUrl, statusCommand, type StatusBody, type StatusService } from './status.ts';
 
 async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -53,6 +53,37 @@ frontend-1 rejected a newer config (it still runs v11 0a1b2c3d): snapshot v12: s
 
 6 members: 3 synced, 1 stale, 1 rejected, 1 without config; 1 suspect; newest config v12`;
 
+function signals(rps: number, successRate: number | null, p50Ms: number, p95Ms: number, p99Ms: number, replicas = 1): StatusService['windows']['stable'] {
+  return { windowSeconds: 60, replicas, requests: successRate === null ? 0 : Math.round(rps * 60), rps, successRate, p50Ms, p95Ms, p99Ms };
+}
+
+/** The Services of a `GET /dashboard/api/state` reply. */
+const SERVICES: StatusService[] = [
+  {
+    service: 'catalog.shop',
+    sidecars: { alive: 2, total: 2 },
+    windows: { stable: signals(12.5, 0.9876, 4.8, 48, 120, 2) },
+    ejectedEndpoints: [{ address: '10.0.0.3:15006', members: ['frontend-1', 'frontend-2'] }],
+    circuits: { 'frontend-1': 'closed', 'frontend-2': 'open' },
+  },
+  { service: 'frontend.shop', sidecars: { alive: 2, total: 2 }, windows: { stable: signals(3.25, 1, 12, 250, 1500, 2) }, ejectedEndpoints: [], circuits: {} },
+  { service: 'payments.shop', sidecars: { alive: 0, total: 0 }, windows: { stable: null }, ejectedEndpoints: [], circuits: { 'frontend-1': 'half-open' } },
+  // An older control plane's Service: no health fields.
+  { service: 'reviews.shop', sidecars: { alive: 1, total: 1 }, windows: { stable: signals(0, null, 0, 0, 0) } },
+];
+
+const SERVICES_TABLE = `SERVICE         REPLICAS   RPS    SUCCESS   P50     P95     P99
+catalog.shop    2/2        12.5   98.76%    4.8ms   48ms    120ms
+frontend.shop   2/2        3.25   100.00%   12ms    250ms   1.50s
+payments.shop   0/0        -      -         -       -       -
+reviews.shop    1/1        0.00   -         -       -       -
+
+catalog.shop: endpoint 10.0.0.3:15006 ejected by frontend-1, frontend-2
+catalog.shop: circuit open in frontend-2
+payments.shop: circuit half-open in frontend-1
+
+4 Services over the last 60 s; 3 health warnings`;
+
 describe('formatStatusTable', () => {
   it('prints a row per member, a line per rejection and a summary', () => {
     assert.equal(formatStatusTable(SAMPLE), SAMPLE_TABLE);
@@ -88,8 +119,21 @@ describe('formatStatusTable', () => {
   });
 });
 
+describe('formatServices', () => {
+  it('prints a row per Service, then ejections and circuits not closed', () => {
+    assert.equal(formatStatusTable(SAMPLE, { services: SERVICES }), `${SAMPLE_TABLE}\n\n${SERVICES_TABLE}`);
+    assert.equal(formatStatusTable(SAMPLE), SAMPLE_TABLE, 'without a section, the members alone');
+  });
+
+  it('says why there are no Services to show', () => {
+    assert.deepEqual(formatServices({ services: [] }), ['no Services yet: no sidecar has joined or reported']);
+    assert.deepEqual(formatServices({ unavailable: 'x: HTTP 404' }), ['services not shown: x: HTTP 404']);
+  });
+});
+
 describe('membersUrl', () => {
   it('appends /members to the base URL, keeping a path prefix', () => {
+    assert.equal(stateUrl('http://127.0.0.1:15080/cp/'), 'http://127.0.0.1:15080/cp/dashboard/api/state');
     assert.equal(membersUrl('http://127.0.0.1:15080'), 'http://127.0.0.1:15080/members');
     assert.equal(membersUrl('http://127.0.0.1:15080/'), 'http://127.0.0.1:15080/members');
     assert.equal(membersUrl('https://mesh.example/cp/'), 'https://mesh.example/cp/members');
@@ -107,9 +151,18 @@ describe('outrigger status', () => {
   before(async () => {
     server = createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`);
-      if (req.url === '/members') {
+      if (req.url === '/members' || req.url === '/old/members') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(SAMPLE));
+      } else if (req.url === '/dashboard/api/state') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ reporter: 'cp-0', members: [], services: SERVICES }));
+      } else if (req.url === '/garbled/members') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(SAMPLE));
+      } else if (req.url === '/garbled/dashboard/api/state') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ services: 'nope' }));
       } else if (req.url === '/broken/members') {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'memberlist not started' }));
@@ -135,12 +188,22 @@ describe('outrigger status', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('fetches /members and prints the table', async () => {
+  it('fetches /members and the dashboard state, and prints both tables', async () => {
     const { code, out, err } = await run('--url', base);
     assert.equal(code, 0, err.join('\n'));
     assert.deepEqual(err, []);
-    assert.equal(out.join('\n'), SAMPLE_TABLE);
-    assert.equal(requests.at(-1), 'GET /members');
+    assert.equal(out.join('\n'), `${SAMPLE_TABLE}\n\n${SERVICES_TABLE}`);
+    assert.deepEqual(requests.slice(-2).sort(), ['GET /dashboard/api/state', 'GET /members']);
+  });
+
+  it('prints the members alone with a note when the control plane has no state endpoint or a bad one', async () => {
+    const old = await run('--url', `${base}/old`);
+    assert.equal(old.code, 0);
+    assert.deepEqual(old.err, []);
+    assert.equal(old.out.join('\n'), `${SAMPLE_TABLE}\n\nservices not shown: ${base}/old/dashboard/api/state answers 404 (a control plane older than this command?)`);
+    const garbled = await run('--url', `${base}/garbled`, '--json');
+    assert.equal(garbled.code, 0);
+    assert.deepEqual(JSON.parse(garbled.out.join('\n')), { members: JSON.parse(JSON.stringify(SAMPLE)) as unknown, services: null });
   });
 
   it('takes the URL from OUTRIGGER_STATUS_URL', async () => {
@@ -149,17 +212,17 @@ describe('outrigger status', () => {
     try {
       const { code, out } = await run();
       assert.equal(code, 0);
-      assert.equal(out.join('\n'), SAMPLE_TABLE);
+      assert.equal(out.join('\n'), `${SAMPLE_TABLE}\n\n${SERVICES_TABLE}`);
     } finally {
       if (previous === undefined) delete process.env.OUTRIGGER_STATUS_URL;
       else process.env.OUTRIGGER_STATUS_URL = previous;
     }
   });
 
-  it('prints the body as received with --json', async () => {
+  it('prints both bodies as received with --json', async () => {
     const { code, out } = await run('--url', base, '--json');
     assert.equal(code, 0);
-    assert.equal(out.join('\n'), JSON.stringify(SAMPLE, null, 2));
+    assert.equal(out.join('\n'), JSON.stringify({ members: SAMPLE, services: SERVICES }, null, 2));
   });
 
   it('exits 1 with one line when nothing listens', async () => {

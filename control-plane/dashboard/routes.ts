@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from '../../gossip/member.ts';
 import { memberStatusRows } from '../../mesh/member-status.ts';
-import type { ServiceEdge, ServiceSignals } from '../../mesh/signals-aggregate.ts';
+import type { ServiceEdge, ServiceSignals, UpstreamServiceHealth } from '../../mesh/signals-aggregate.ts';
 import type { WindowName } from '../../mesh/signals-report.ts';
 import { buildDashboardState, type DashboardState } from './state.ts';
 
@@ -15,6 +15,8 @@ export interface DashboardContext {
     services(): string[];
     aggregate(service: string, window: WindowName): ServiceSignals | undefined;
     edges(window: WindowName): ServiceEdge[];
+    /** Ejections and circuits per upstream Service; a collector without it shows none. */
+    upstreamHealth?(): UpstreamServiceHealth[];
   };
   lastBuildError: () => string | undefined;
   now?: () => number;
@@ -56,6 +58,7 @@ export function dashboardState(context: DashboardContext): DashboardState {
     policyError: context.lastBuildError(),
     signals: collector.services().map((service) => ({ stable: collector.aggregate(service, 'stable'), panic: collector.aggregate(service, 'panic') })),
     edges: { stable: collector.edges('stable'), panic: collector.edges('panic') },
+    health: collector.upstreamHealth?.() ?? [],
   });
 }
 

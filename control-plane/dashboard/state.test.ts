@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { MemberStatusRow } from '../../mesh/member-status.ts';
 import { encodeMemberMeta } from '../../mesh/member-meta.ts';
-import { aggregateEdges, aggregateSignals } from '../../mesh/signals-aggregate.ts';
+import { aggregateEdges, aggregateSignals, aggregateUpstreamHealth } from '../../mesh/signals-aggregate.ts';
 import { newLatencyCounts, recordLatency } from '../../mesh/signals-histogram.ts';
 import type { SignalReport, WindowSignals } from '../../mesh/signals-report.ts';
 import { createDashboardRoutes } from './routes.ts';
@@ -84,6 +84,25 @@ describe('buildDashboardState', () => {
     const state = buildDashboardState({ reporter: 'cp', now: 0, members: [], policyError: undefined, signals: [], edges });
     assert.deepEqual(state.services.map((s) => s.service), ['billing.shop']);
   });
+
+  it('gives each Service its ejected endpoints with who ejected them, and its callers\' circuits', () => {
+    const reports: SignalReport[] = [
+      { ...frontend, upstreams: [{ service: 'catalog.default', ejected: ['127.0.0.1:18023'], circuit: 'closed' }, { service: 'payments.default', ejected: [], circuit: 'open' }] },
+      { ...frontend, member: 'frontend-2', upstreams: [{ service: 'catalog.default', ejected: ['127.0.0.1:18023', '127.0.0.1:18024'], circuit: 'half-open' }] },
+    ];
+    const state = buildDashboardState({ ...input(), health: aggregateUpstreamHealth(reports) });
+    const catalog = state.services.find((s) => s.service === 'catalog.default')!;
+    assert.deepEqual(catalog.ejectedEndpoints, [
+      { address: '127.0.0.1:18023', members: ['frontend-1', 'frontend-2'] },
+      { address: '127.0.0.1:18024', members: ['frontend-2'] },
+    ]);
+    assert.deepEqual(catalog.circuits, { 'frontend-1': 'closed', 'frontend-2': 'half-open' });
+    const payments = state.services.find((s) => s.service === 'payments.default')!;
+    assert.deepEqual([payments.circuits, payments.ejectedEndpoints, payments.windows.stable], [{ 'frontend-1': 'open' }, [], null], 'a Service known only from its callers\' health');
+    const orders = state.services.find((s) => s.service === 'orders.default')!;
+    assert.deepEqual([orders.ejectedEndpoints, orders.circuits], [[], {}], 'healthy by default');
+    assert.deepEqual(buildDashboardState(input()).services.map((s) => s.ejectedEndpoints.length + Object.keys(s.circuits).length), [0, 0, 0], 'none without health');
+  });
 });
 
 describe('createDashboardRoutes', () => {
@@ -92,7 +111,7 @@ describe('createDashboardRoutes', () => {
     const routes = createDashboardRoutes({
       name: 'cp',
       member: { memberlist: { allMembers: () => [{ name: 'catalog-1', addr: '127.0.0.1:1', incarnation: 1, status: 'alive', meta, statusChangedAt: 0 }] } },
-      collector: { services: () => [], aggregate: () => undefined, edges: () => [] },
+      collector: { services: () => [], aggregate: () => undefined, edges: () => [], upstreamHealth: () => [{ service: 'catalog.default', ejected: [{ address: '127.0.0.1:9', members: ['frontend-1'] }], circuits: { 'frontend-1': 'open' } }] },
       lastBuildError: () => undefined,
     });
     const server = createServer((req, res) => {
@@ -125,6 +144,7 @@ describe('createDashboardRoutes', () => {
       const body = JSON.parse(state.body) as { reporter: string; services: { service: string }[]; members: { name: string }[] };
       assert.equal(body.reporter, 'cp');
       assert.deepEqual(body.services.map((s) => s.service), ['catalog.default']);
+      assert.deepEqual((body.services[0] as unknown as { circuits: unknown }).circuits, { 'frontend-1': 'open' });
       // Only the three files are ever served: a path that climbs out is normalised away, never read from disk.
       assert.equal((await get('/dashboard/../package.json')).status, 418);
       assert.equal((await get('/dashboard/static/../routes.ts')).status, 404);

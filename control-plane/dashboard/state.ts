@@ -1,6 +1,6 @@
 import type { MemberStatusRow } from '../../mesh/member-status.ts';
-import type { ServiceEdge, ServiceSignals } from '../../mesh/signals-aggregate.ts';
-import { WINDOW_NAMES, type WindowName } from '../../mesh/signals-report.ts';
+import type { ServiceEdge, ServiceSignals, UpstreamServiceHealth } from '../../mesh/signals-aggregate.ts';
+import { WINDOW_NAMES, type CircuitState, type WindowName } from '../../mesh/signals-report.ts';
 
 /** One Service's golden signals over one window, as the page shows them. */
 export interface DashboardSignals {
@@ -23,6 +23,10 @@ export interface DashboardService {
   sidecars: { alive: number; total: number };
   /** null when no sidecar of the Service reports signals. */
   windows: Record<WindowName, DashboardSignals | null>;
+  /** Endpoints of this Service its callers' sidecars have ejected now, by address, with who ejected them. */
+  ejectedEndpoints: Array<{ address: string; members: string[] }>;
+  /** Member → state of its circuit breaker for this Service, for callers that reported one not closed or an ejection. */
+  circuits: Record<string, CircuitState>;
 }
 
 export interface DashboardEdge {
@@ -65,6 +69,8 @@ export interface DashboardInput {
   /** Every Service with fresh reports, both windows. */
   signals: ReadonlyArray<Record<WindowName, ServiceSignals | undefined>>;
   edges: Record<WindowName, readonly ServiceEdge[]>;
+  /** Ejections and circuits per upstream Service, from the reports that carry them; none when absent. */
+  health?: readonly UpstreamServiceHealth[] | undefined;
 }
 
 /** Everything the dashboard shows, as one JSON-ready object. Pure: same input, same state. */
@@ -93,7 +99,7 @@ export function buildDashboardState(input: DashboardInput): DashboardState {
   const byService = new Map<string, DashboardService>();
   const service = (key: string): DashboardService => {
     let entry = byService.get(key);
-    if (!entry) byService.set(key, (entry = { service: key, sidecars: { alive: 0, total: 0 }, windows: { stable: null, panic: null } }));
+    if (!entry) byService.set(key, (entry = { service: key, sidecars: { alive: 0, total: 0 }, windows: { stable: null, panic: null }, ejectedEndpoints: [], circuits: {} }));
     return entry;
   };
   for (const row of input.members) {
@@ -112,6 +118,11 @@ export function buildDashboardState(input: DashboardInput): DashboardState {
   for (const window of WINDOW_NAMES) {
     edges[window] = input.edges[window].map((e) => ({ from: e.from, to: e.to, requests: e.requests, rps: e.rps, errorRate: e.errorRate }));
     for (const edge of edges[window]) service(edge.to);
+  }
+  for (const health of input.health ?? []) {
+    const entry = service(health.service);
+    entry.ejectedEndpoints = health.ejected.map((e) => ({ address: e.address, members: [...e.members] }));
+    entry.circuits = { ...health.circuits };
   }
   const count = (predicate: (m: MemberStatusRow) => boolean): number => input.members.filter(predicate).length;
   const services = [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));

@@ -4,6 +4,7 @@ import type { RecentRequests } from '../observability/recent-requests.ts';
 import type { ConfigStore } from '../runtime/config-store.ts';
 import type { ServiceRuntime } from '../runtime/service.ts';
 import type { UpstreamPools } from '../upstream/pools.ts';
+import { circuitState } from '../upstream-health.ts';
 import { redactSecrets } from './redact.ts';
 
 export interface AdminState {
@@ -134,7 +135,7 @@ function clusters(state: AdminState): unknown {
     loadBalancer: service.settings.loadBalancer.type,
     connectTimeoutMs: service.settings.connectTimeoutMs,
     idleTimeoutMs: service.settings.idleTimeoutMs,
-    circuitBreaker: { ...service.limiter.state(), errorRate: service.breaker?.state() ?? null },
+    circuitBreaker: { ...service.limiter.state(), state: circuitState(service), errorRate: service.breaker?.state() ?? null },
     outlierDetection: service.detector?.summary() ?? null,
     retryBudget: { retries: service.retryBudget.retries, budgetExhausted: service.retryBudget.budgetExhausted },
     rateLimit: service.rateLimit?.stats() ?? null,

@@ -101,13 +101,14 @@ export async function startControlPlaneProcess(options: { config: string; keys: 
 }
 
 /** A sidecar that joins the mesh and takes its config from snapshots only. */
-export function startMeshSidecarProcess(options: { service: string; app: string; keys: MeshKeys; join: string[]; gossipPort: number; name: string; stateDir?: string }): Promise<SidecarProcess> {
+/** `gossipPort` 0 (the default) picks a free port; the process's `gossipAddress` says which. */
+export function startMeshSidecarProcess(options: { service: string; app: string; keys: MeshKeys; join: string[]; gossipPort?: number; name: string; stateDir?: string }): Promise<SidecarProcess> {
   return startSidecarProcess({
     service: options.service,
     app: options.app,
     extraArgs: [
       '--join', options.join.join(','),
-      '--gossip-port', String(options.gossipPort),
+      '--gossip-port', String(options.gossipPort ?? 0),
       '--mesh-key', options.keys.publicKey,
       '--gossip-key', options.keys.gossipKey,
       '--name', options.name,

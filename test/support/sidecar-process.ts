@@ -15,6 +15,8 @@ export interface SidecarProcess {
   adminPort: number;
   logs: string[];
   configDir: string;
+  /** `host:port` of its gossip port, when it joined a mesh. */
+  gossipAddress: string | undefined;
   /** SIGTERM (graceful) by default; SIGKILL to simulate a crash. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -33,6 +35,7 @@ export async function startSidecarProcess(options: { service: string; app: strin
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   const logs: string[] = [];
+  let gossipAddress: string | undefined;
   let buffered = '';
   const ready = new Promise<{ inbound: number; outbound: number; admin: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sidecar did not become ready in 10 s:\n${logs.join('\n')}`)), 10_000);
@@ -44,7 +47,8 @@ export async function startSidecarProcess(options: { service: string; app: strin
         buffered = buffered.slice(newline + 1);
         logs.push(line);
         try {
-          const entry = JSON.parse(line) as { msg?: string; inbound?: string; outbound?: string; admin?: string };
+          const entry = JSON.parse(line) as { msg?: string; inbound?: string; outbound?: string; admin?: string; gossip?: string };
+          if (entry.msg === 'gossip listening') gossipAddress = entry.gossip;
           if (entry.msg === 'ready' && entry.inbound && entry.outbound && entry.admin) {
             clearTimeout(timer);
             const port = (s: string): number => Number(s.slice(s.lastIndexOf(':') + 1));
@@ -69,6 +73,7 @@ export async function startSidecarProcess(options: { service: string; app: strin
     adminPort: ports.admin,
     logs,
     configDir: options.config ?? '',
+    gossipAddress,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);

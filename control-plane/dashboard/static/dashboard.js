@@ -51,18 +51,30 @@ function renderSummary(state) {
   policy.textContent = state.config.policyError ? `policy rejected:\n${state.config.policyError}` : '';
 }
 
+/** Circuit badges (open / half-open, with how many callers see it so) and a line per ejected endpoint, under the name. */
+function serviceCell(svc) {
+  const circuits = Object.entries(svc.circuits ?? {});
+  const badges = ['open', 'half-open'].flatMap((state) => {
+    const members = circuits.filter(([, s]) => s === state).map(([m]) => m);
+    if (members.length === 0) return [];
+    return [' ', h('span', { class: `pill circuit ${state === 'open' ? 'bad' : 'warn'}`, title: `circuit ${state} in ${members.join(', ')}` }, `circuit ${state} (${members.length}/${circuits.length})`)];
+  });
+  const ejected = (svc.ejectedEndpoints ?? []).map((e) => h('div', { class: 'ejected bad' }, `ejected: ${e.address} (by ${e.members.join(', ')})`));
+  return h('td', {}, svc.service, ...badges, ...ejected);
+}
+
 function renderServices(state) {
   const rows = state.services.map((svc) => {
     const w = svc.windows[windowName];
     const replicas = `${w ? w.replicas : 0}/${svc.sidecars.total}`;
     if (!w) {
-      return h('tr', { 'data-service': svc.service }, h('td', {}, svc.service), h('td', { class: 'num' }, replicas), h('td', { class: 'muted', colspan: 6 }, 'no signals reported'));
+      return h('tr', { 'data-service': svc.service }, serviceCell(svc), h('td', { class: 'num' }, replicas), h('td', { class: 'muted', colspan: 6 }, 'no signals reported'));
     }
     const idle = w.requests === 0;
     return h(
       'tr',
       { 'data-service': svc.service },
-      h('td', {}, svc.service),
+      serviceCell(svc),
       h('td', { class: 'num' }, replicas),
       h('td', { class: 'num' }, fmtRate(w.rps)),
       h('td', { class: `num ${successClass(w.successRate)}` }, w.successRate === null ? '—' : fmtPct(w.successRate)),
