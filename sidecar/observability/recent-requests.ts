@@ -27,22 +27,26 @@ export interface RequestRecord {
  * happened to request X" without a tracing backend. Ids repeat across hops (the id is propagated), not within one
  * sidecar's window.
  */
+/** As kept: the time as a number, turned into text only when someone asks (off the request path). */
+type Kept = Omit<RequestRecord, 'at'> & { atMs: number };
+
 export class RecentRequests {
-  private readonly ring: (RequestRecord | undefined)[];
-  private readonly byId = new Map<string, RequestRecord>();
+  private readonly ring: (Kept | undefined)[];
+  private readonly byId = new Map<string, Kept>();
   private next = 0;
 
   constructor(capacity = 1_000) {
-    this.ring = new Array<RequestRecord | undefined>(Math.max(1, capacity));
+    this.ring = new Array<Kept | undefined>(Math.max(1, capacity));
   }
 
   readonly observer: RequestObserver = (ctx, outcome) => {
-    const endpoints = ctx.triedEndpoints ? [...ctx.triedEndpoints].map((e) => e.address) : [];
+    const endpoints: string[] = [];
+    if (ctx.triedEndpoints) for (const endpoint of ctx.triedEndpoints) endpoints.push(endpoint.address);
     if (ctx.endpoint && endpoints[endpoints.length - 1] !== ctx.endpoint.address) endpoints.push(ctx.endpoint.address);
     const durationMs = performance.now() - ctx.startedAt;
-    this.add({
+    this.keep({
       requestId: ctx.requestId,
-      at: new Date(Date.now() - durationMs).toISOString(),
+      atMs: Date.now() - durationMs,
       direction: ctx.direction,
       method: ctx.method,
       authority: ctx.req.headers.host ?? '',
@@ -58,7 +62,7 @@ export class RecentRequests {
     });
   };
 
-  add(record: RequestRecord): void {
+  private keep(record: Kept): void {
     const evicted = this.ring[this.next];
     if (evicted && this.byId.get(evicted.requestId) === evicted) this.byId.delete(evicted.requestId);
     this.ring[this.next] = record;
@@ -67,7 +71,8 @@ export class RecentRequests {
   }
 
   get(requestId: string): RequestRecord | undefined {
-    return this.byId.get(requestId);
+    const kept = this.byId.get(requestId);
+    return kept ? published(kept) : undefined;
   }
 
   /** The most recent failures (5xx or a reason flag), newest first. */
@@ -76,8 +81,12 @@ export class RecentRequests {
     for (let i = 1; i <= this.ring.length && out.length < limit; i++) {
       const record = this.ring[(this.next - i + this.ring.length) % this.ring.length];
       if (!record) break;
-      if (record.status >= 500 || record.flag !== undefined) out.push(record);
+      if (record.status >= 500 || record.flag !== undefined) out.push(published(record));
     }
     return out;
   }
+}
+
+function published({ atMs, ...rest }: Kept): RequestRecord {
+  return { ...rest, at: new Date(atMs).toISOString() };
 }
