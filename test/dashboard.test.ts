@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { send } from './support/client.ts';
 import { startControlPlaneProcess, startMeshSidecarProcess, writeMeshKeys, type ControlPlaneProcess } from './support/mesh-processes.ts';
@@ -142,4 +145,40 @@ describe('the dashboard in a real browser, with a real mesh behind it', { skip: 
     assert.equal(await page.locator('#services tr[data-service="catalog.default"]').count(), 1);
     await page.screenshot({ path: join(dir, 'dashboard-unreachable.png') });
   });
+});
+
+test('the dashboard of the running demo (`npm start`) shows the shop: frontend, catalog, pricing, and who calls whom', { skip: chromiumMissing }, async () => {
+  const demoPath = fileURLToPath(new URL('../examples/local/demo.ts', import.meta.url));
+  // Traffic for 30 s at most; the test stops it with SIGINT (Ctrl-C) as soon as it has seen the page.
+  const demo = spawn(process.execPath, [demoPath, '--duration', '30', '--rate', '20', '--base-port', '21300', '--exit'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  demo.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  demo.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = once(demo, 'exit');
+  let browser: Browser | undefined;
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!/^\s+3 s\s/m.test(out)) {
+      if (Date.now() > deadline || demo.exitCode !== null) throw new Error(`the demo did not start traffic:\n${out}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto('http://127.0.0.1:21300/', { waitUntil: 'load' });
+    const timeout = 15_000;
+    for (const service of ['frontend.default', 'catalog.default', 'pricing.default']) await page.locator(`#services tr[data-service="${service}"]`).waitFor({ timeout });
+    await page.locator('#topology [data-edge="frontend.default->catalog.default"]').waitFor({ timeout });
+    await page.locator('#topology [data-edge="frontend.default->pricing.default"]').waitFor({ timeout });
+    const catalogRow = await page.locator('#services tr[data-service="catalog.default"]').innerText();
+    assert.match(catalogRow, /3\/3|2\/3/, 'the catalog replicas report');
+    const screenshot = join(mkdtempSync(join(tmpdir(), 'outrigger-demo-dashboard-')), 'demo-dashboard.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    assert.ok(statSync(screenshot).size > 1000);
+    console.log(`# demo dashboard screenshot: ${screenshot}`);
+  } finally {
+    await browser?.close();
+    if (demo.exitCode === null) demo.kill('SIGINT');
+    await exited;
+  }
+  assert.match(out, /Nothing is left running\./, out);
 });
