@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { createAdminServer } from './admin/admin-server.ts';
 import { createHealthServer } from './admin/health-server.ts';
 import { RecentRequests } from './observability/recent-requests.ts';
+import { DEFAULT_OVERLOAD_THRESHOLDS, OverloadGuard, type OverloadThresholds } from './overload/overload-guard.ts';
 import { chainObservers, createSignalRecorder, type SignalRecorder } from './observability/signals/index.ts';
 import { createListener, DEFAULT_LISTENER_LIMITS, listen, type RejectReason } from './listeners/http-server.ts';
 import { inboundHandlers } from './listeners/inbound.ts';
@@ -41,6 +42,8 @@ export interface SidecarOptions {
   drainSeconds?: number | undefined;
   /** Runs when a drain starts, beside the pre-drain delay (a meshed sidecar leaves the gossip mesh). */
   onDrain?: (() => Promise<void>) | undefined;
+  /** When to shed load (event loop delay, heap share); defaults: 500 ms, 90 %. */
+  overload?: OverloadThresholds | undefined;
   /** Port of a listener serving only `/ready` and `/live` for the kubelet (Istio: 15021); none when unset. */
   healthPort?: number | undefined;
   /** Address the health listener binds (default 0.0.0.0: the kubelet probes the pod IP). */
@@ -109,8 +112,12 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const outbound = outboundHandlers({ store, namespace: options.namespace, source: `${options.service}.${options.namespace}`, observe, tracer, onReject: rejectedOutbound });
   const internalError = (error: unknown): void => log.error('internal error while handling a request', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   const isDraining = (): boolean => draining;
-  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedInbound, exposeFlag, isDraining });
-  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedOutbound, exposeFlag, isDraining });
+  const overload = new OverloadGuard(options.overload ?? DEFAULT_OVERLOAD_THRESHOLDS, (reason) =>
+    reason ? log.warn('overloaded: shedding new requests with 503 OM', { reason }) : log.info('no longer overloaded'),
+  );
+  const overloaded = (): string | undefined => overload.shedding;
+  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedInbound, exposeFlag, isDraining, overloaded });
+  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedOutbound, exposeFlag, isDraining, overloaded });
   const sockets = new Set<Socket>();
   const preDrainMs = Math.max(0, options.drainSeconds ?? 0) * 1_000;
   const drain = (): Promise<void> => {
@@ -169,6 +176,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       drain,
       async close() {
         await drain();
+        overload.close();
         store.close();
         for (const server of [adminServer, healthServer]) {
           if (!server) continue;
@@ -182,6 +190,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       },
     };
   } catch (error) {
+    overload.close();
     for (const server of servers) server.close();
     store.close();
     await tracer.shutdown(0);

@@ -151,3 +151,35 @@ test('the health port answers only /ready and /live, and turns unready when drai
     await sidecar.stop();
   }
 });
+
+test('overloaded, the sidecar sheds new requests with 503 OM and Retry-After, proxies none, and its admin and health ports keep answering', async () => {
+  const upstream = await slowUpstream();
+  const config = writeConfig({ 'catalog.yaml': endpointsYaml('catalog', [upstream.address]) });
+  // A heap threshold every process is over: the overload state from the first sample on.
+  const sidecar = await startSidecarProcess({ service: 'app', app: upstream.address, config, extraArgs: ['--overload-heap', '0.000001', '--health-port', '0'] });
+  try {
+    const before = upstream.requests.length;
+    let shed: Awaited<ReturnType<typeof send>> | undefined;
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      shed = await send(sidecar.outboundPort, { path: '/work', headers: { host: 'catalog' } });
+      if (shed.status === 503) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(shed?.status, 503);
+    assert.equal(shed?.headers['x-outrigger-reason'], 'OM');
+    assert.equal(shed?.headers['retry-after'], '1');
+    assert.match(shed?.body ?? '', /^OM: sidecar overloaded: request shed: heap at/);
+    const afterShedding = upstream.requests.length;
+    for (let i = 0; i < 5; i++) assert.equal((await send(sidecar.inboundPort, { path: '/work', headers: { host: 'app' } })).status, 503);
+    assert.equal(upstream.requests.length, afterShedding, 'nothing shed reached the app or the upstream');
+    assert.ok(afterShedding - before <= 5, 'only requests before the first sample went through');
+    assert.equal((await getJson(sidecar.adminPort, '/live')).status, 200);
+    assert.equal((await getJson(sidecar.adminPort, '/ready')).status, 200);
+    const metrics = await send(sidecar.adminPort, { path: '/metrics' });
+    assert.match(metrics.body, /reason="overload"[^\n]* ([1-9]\d*)\n/);
+    assert.ok(sidecar.logs.some((l) => l.includes('overloaded: shedding new requests')));
+  } finally {
+    await sidecar.stop();
+  }
+});

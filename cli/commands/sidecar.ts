@@ -20,6 +20,8 @@ const FLAGS: Record<string, FlagSpec> = {
   'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
   'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
   'drain-seconds': { type: 'string', env: 'OUTRIGGER_DRAIN_SECONDS', default: '5', description: 'on SIGTERM or POST /drain: readiness off at once, keep serving this long, then close listeners and let requests in flight finish', placeholder: 'SECONDS' },
+  'overload-loop-delay-ms': { type: 'string', env: 'OUTRIGGER_OVERLOAD_LOOP_DELAY_MS', default: '500', description: 'shed new requests (503 OM) while the event loop p99 delay exceeds this; 0 = never', placeholder: 'MS' },
+  'overload-heap': { type: 'string', env: 'OUTRIGGER_OVERLOAD_HEAP', default: '0.9', description: 'shed new requests while the heap uses more than this share of its limit; 0 = never', placeholder: 'FRACTION' },
   'no-watch': { type: 'boolean', env: 'OUTRIGGER_NO_WATCH', description: 'do not reload when config files change' },
   ...GOSSIP_FLAGS,
   'mesh-key': { type: 'string', env: 'OUTRIGGER_MESH_KEY', description: 'public key(s) whose snapshot signatures are trusted (required with --join)', placeholder: 'FILE' },
@@ -67,6 +69,10 @@ ${describeFlags(FLAGS)}`,
       if (!(accessLogSample >= 0 && accessLogSample <= 1)) throw new Error(`--access-log-sample must be a number from 0 to 1, got "${String(flags['access-log-sample'])}"`);
       const drainSeconds = Number(flags['drain-seconds']);
       if (!(drainSeconds >= 0 && drainSeconds <= 3_600)) throw new Error(`--drain-seconds must be a number of seconds from 0 to 3600, got "${String(flags['drain-seconds'])}"`);
+      const overloadDelay = Number(flags['overload-loop-delay-ms']);
+      if (!(overloadDelay >= 0)) throw new Error(`--overload-loop-delay-ms must be a number of milliseconds ≥ 0, got "${String(flags['overload-loop-delay-ms'])}"`);
+      const overloadHeap = Number(flags['overload-heap']);
+      if (!(overloadHeap >= 0 && overloadHeap <= 1)) throw new Error(`--overload-heap must be a fraction from 0 to 1, got "${String(flags['overload-heap'])}"`);
       const logFormat = String(flags['log-format']);
       if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
       const options: SidecarOptions = {
@@ -85,6 +91,7 @@ ${describeFlags(FLAGS)}`,
         logFormat,
         watch: flags['no-watch'] !== true,
         drainSeconds,
+        overload: { maxEventLoopDelayMs: overloadDelay, maxHeapFraction: overloadHeap },
       };
       const sidecar: RunningSidecar = meshed
         ? await startMeshedSidecar(options, {

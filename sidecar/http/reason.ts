@@ -19,6 +19,7 @@ export const REASONS = {
   DC: { status: 499, text: 'downstream connection terminated' },
   DPE: { status: 400, text: 'downstream protocol error' },
   NB: { status: 500, text: 'route has no usable backend' },
+  OM: { status: 503, text: 'sidecar overloaded: request shed' },
 } as const;
 
 export type ReasonFlag = keyof typeof REASONS;

@@ -12,7 +12,7 @@ export interface ListenerLimits {
 }
 
 /** Why a listener refused a request before it reached the proxy chain: the `reason` label of `outrigger_downstream_rejected_total`. */
-export type RejectReason = 'bad_request' | 'header_too_large' | 'timeout' | 'bad_version' | 'bad_host' | 'bad_target' | 'connect';
+export type RejectReason = 'bad_request' | 'header_too_large' | 'timeout' | 'bad_version' | 'bad_host' | 'bad_target' | 'connect' | 'overload';
 
 export interface ListenerHooks {
   /** Called once per request the listener refuses itself, before any proxying. */
@@ -21,6 +21,8 @@ export interface ListenerHooks {
   exposeFlag?: ((req: IncomingMessage) => boolean) | undefined;
   /** While true, every response closes its connection (`Connection: close`): the listener is draining. */
   isDraining?: (() => boolean) | undefined;
+  /** While it returns a reason, new requests are answered 503 (flag OM) without being proxied. */
+  overloaded?: (() => string | undefined) | undefined;
 }
 
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
@@ -74,6 +76,12 @@ export function createListener(
       return;
     }
     if (hooks.isDraining?.()) res.shouldKeepAlive = false;
+    const overload = hooks.overloaded?.();
+    if (overload !== undefined) {
+      onReject('overload');
+      sendLocalReply(res, 503, `OM: ${REASONS.OM.text}: ${overload}`, { flag: 'OM', exposeFlag: true, headers: { 'retry-after': '1' } });
+      return;
+    }
     const problem = checkRequest(req);
     if (problem) reject(res, problem.reason, problem.status, problem.body);
     else guardedRequest(req, res);

@@ -66,7 +66,7 @@ export class SidecarMetrics {
     });
     this.rejected = new Counter({
       name: STATE_METRIC_NAMES.downstreamRejected,
-      help: 'Requests a listener refused before proxying them (malformed, oversized, too slow, bad Host or target, CONNECT), by listener and reason.',
+      help: 'Requests a listener refused before proxying them (malformed, oversized, too slow, bad Host or target, CONNECT, shed while overloaded), by listener and reason.',
       labelNames: ['listener', 'reason'],
       registers: [this.registry],
     });
