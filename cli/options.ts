@@ -52,3 +52,30 @@ export function parseHostPort(value: string | boolean | undefined, flag: string)
   parsePort(value.slice(value.lastIndexOf(':') + 1), flag);
   return value;
 }
+
+/** The operational-log flags every long-running command takes. */
+export const LOG_FLAGS: Record<string, FlagSpec> = {
+  'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
+  'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
+};
+
+export function parseLogFlags(flags: Record<string, string | boolean | undefined>): { logLevel: 'debug' | 'info' | 'warn' | 'error'; logFormat: 'text' | 'json' } {
+  const logLevel = String(flags['log-level']);
+  if (logLevel !== 'debug' && logLevel !== 'info' && logLevel !== 'warn' && logLevel !== 'error') throw new Error(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
+  const logFormat = String(flags['log-format']);
+  if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
+  return { logLevel, logFormat };
+}
+
+/** Runs until SIGINT or SIGTERM, then `close()` (a drain, for a sidecar) before resolving. */
+export function untilSignal(close: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -90,14 +90,14 @@ export async function startMeshMember(options: MeshMemberOptions): Promise<MeshM
       void resolveSeeds(seeds, transport.address)
         .then((addresses) => (addresses.length === 0 ? 0 : memberlist.join(addresses)))
         .then((answered) => {
-        if (answered > 0) {
-          log.info('joined the mesh', { through: seeds.join(','), members: memberlist.allMembers().length });
-          return resolve();
-        }
-        log.warn('no seed answered; retrying', { seeds: seeds.join(','), inMs: delay });
-        retry = setTimeout(attempt, delay);
-        retry.unref();
-        delay = Math.min(delay * 2, 5_000);
+          if (answered > 0) {
+            log.info('joined the mesh', { through: seeds.join(','), members: memberlist.allMembers().length });
+            return resolve();
+          }
+          log.warn('no seed answered; retrying', { seeds: seeds.join(','), inMs: delay });
+          retry = setTimeout(attempt, delay);
+          retry.unref();
+          delay = Math.min(delay * 2, 5_000);
         });
     };
     attempt();

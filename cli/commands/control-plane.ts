@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import type { Command } from '../command.ts';
 import { GOSSIP_FLAGS, parseJoin, readKeyring, readPrivateKey } from '../mesh-flags.ts';
-import { describeFlags, parseFlags, parsePort, type FlagSpec } from '../options.ts';
+import { describeFlags, LOG_FLAGS, parseFlags, parseLogFlags, untilSignal, parsePort, type FlagSpec } from '../options.ts';
 import { startControlPlane } from '../../control-plane/control-plane.ts';
 import { resolveInjectorConfig } from '../../control-plane/injection/config.ts';
 
@@ -35,8 +35,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'injector-image': { type: 'string', env: 'OUTRIGGER_INJECTOR_IMAGE', description: 'image injected as the sidecar (default ghcr.io/outrigger-mesh/outrigger:0.1.0)', placeholder: 'IMAGE' },
   'sidecar-mode': { type: 'string', env: 'OUTRIGGER_SIDECAR_MODE', default: 'native', description: 'native (init container with restartPolicy Always, Kubernetes ≥ 1.29) or container', placeholder: 'MODE' },
   capture: { type: 'string', env: 'OUTRIGGER_CAPTURE', default: 'iptables', description: 'default traffic capture of injected pods: iptables or explicit (HTTP_PROXY)', placeholder: 'MODE' },
-  'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
-  'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
+  ...LOG_FLAGS,
 };
 
 export const controlPlaneCommand: Command = {
@@ -68,10 +67,7 @@ ${describeFlags(FLAGS)}`,
     try {
       if (typeof flags.config !== 'string') throw new Error('--config is required (or OUTRIGGER_CONFIG)');
       if (typeof flags['signing-key'] !== 'string') throw new Error('--signing-key is required (or OUTRIGGER_SIGNING_KEY); make one with "outrigger keygen"');
-      const logLevel = String(flags['log-level']);
-      if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new Error(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
-      const logFormat = String(flags['log-format']);
-      if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
+      const { logLevel, logFormat } = parseLogFlags(flags);
       const controlPlane = await startControlPlane({
         name: typeof flags.name === 'string' ? flags.name : `control-plane-${hostname()}`,
         configDir: flags.config,
@@ -93,18 +89,10 @@ ${describeFlags(FLAGS)}`,
           sidecarMode: String(flags['sidecar-mode']) as 'native',
           captureMode: String(flags.capture) as 'iptables',
         }),
-        logLevel: logLevel as 'info',
+        logLevel,
         logFormat,
       });
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void controlPlane.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal(() => controlPlane.close());
       return 0;
     } catch (error) {
       io.err(`outrigger control-plane: ${(error as Error).message}`);

@@ -1,5 +1,5 @@
 import type { Command } from '../command.ts';
-import { describeFlags, parseFlags, parseHostPort, parsePort, type FlagSpec } from '../options.ts';
+import { describeFlags, LOG_FLAGS, parseFlags, parseLogFlags, untilSignal, parseHostPort, parsePort, type FlagSpec } from '../options.ts';
 import { hostname } from 'node:os';
 import { startMeshedSidecar } from '../../sidecar/meshed-sidecar.ts';
 import { startSidecar, type RunningSidecar, type SidecarOptions } from '../../sidecar/sidecar.ts';
@@ -17,8 +17,7 @@ const FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', env: 'OUTRIGGER_CONFIG', description: 'policy YAML file or folder (watched for changes); optional with --join', placeholder: 'PATH' },
   'access-log': { type: 'string', env: 'OUTRIGGER_ACCESS_LOG', default: 'off', description: 'access log: off, stdout or a file path', placeholder: 'DEST' },
   'access-log-sample': { type: 'string', env: 'OUTRIGGER_ACCESS_LOG_SAMPLE', default: '1', description: 'share of successful requests logged, 0–1 (failures always are)', placeholder: 'RATE' },
-  'log-level': { type: 'string', env: 'OUTRIGGER_LOG_LEVEL', default: 'info', description: 'debug, info, warn or error', placeholder: 'LEVEL' },
-  'log-format': { type: 'string', env: 'OUTRIGGER_LOG_FORMAT', default: 'text', description: 'text or json', placeholder: 'FORMAT' },
+  ...LOG_FLAGS,
   'drain-seconds': { type: 'string', env: 'OUTRIGGER_DRAIN_SECONDS', default: '5', description: 'on SIGTERM or POST /drain: readiness off at once, keep serving this long, then close listeners and let requests in flight finish', placeholder: 'SECONDS' },
   'overload-loop-delay-ms': { type: 'string', env: 'OUTRIGGER_OVERLOAD_LOOP_DELAY_MS', default: '500', description: 'shed new requests (503 OM) while the event loop p99 delay exceeds this; 0 = never', placeholder: 'MS' },
   'overload-heap': { type: 'string', env: 'OUTRIGGER_OVERLOAD_HEAP', default: '0.9', description: 'shed new requests while the heap uses more than this share of its limit; 0 = never', placeholder: 'FRACTION' },
@@ -63,8 +62,7 @@ ${describeFlags(FLAGS)}`,
       const meshed = typeof flags.join === 'string' || typeof flags['mesh-key'] === 'string';
       if (typeof flags.config !== 'string' && !meshed) throw new Error('--config is required (or OUTRIGGER_CONFIG), unless the sidecar joins a mesh (--join, --mesh-key)');
       if (meshed && typeof flags['mesh-key'] !== 'string') throw new Error('--mesh-key is required with --join: the public key that signs snapshots (outrigger keygen)');
-      const logLevel = String(flags['log-level']);
-      if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new Error(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
+      const { logLevel, logFormat } = parseLogFlags(flags);
       const accessLogSample = Number(flags['access-log-sample']);
       if (!(accessLogSample >= 0 && accessLogSample <= 1)) throw new Error(`--access-log-sample must be a number from 0 to 1, got "${String(flags['access-log-sample'])}"`);
       const drainSeconds = Number(flags['drain-seconds']);
@@ -73,8 +71,6 @@ ${describeFlags(FLAGS)}`,
       if (!(overloadDelay >= 0)) throw new Error(`--overload-loop-delay-ms must be a number of milliseconds ≥ 0, got "${String(flags['overload-loop-delay-ms'])}"`);
       const overloadHeap = Number(flags['overload-heap']);
       if (!(overloadHeap >= 0 && overloadHeap <= 1)) throw new Error(`--overload-heap must be a fraction from 0 to 1, got "${String(flags['overload-heap'])}"`);
-      const logFormat = String(flags['log-format']);
-      if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`--log-format must be text or json, got "${logFormat}"`);
       const options: SidecarOptions = {
         service: flags.service,
         namespace: String(flags.namespace),
@@ -87,7 +83,7 @@ ${describeFlags(FLAGS)}`,
         config: typeof flags.config === 'string' ? flags.config : undefined,
         accessLog: String(flags['access-log']),
         accessLogSample,
-        logLevel: logLevel as 'info',
+        logLevel,
         logFormat,
         watch: flags['no-watch'] !== true,
         drainSeconds,
@@ -107,15 +103,7 @@ ${describeFlags(FLAGS)}`,
             stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : undefined,
           })
         : await startSidecar(options);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void sidecar.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal(() => sidecar.close());
       return 0;
     } catch (error) {
       io.err(`outrigger sidecar: ${(error as Error).message}`);

@@ -22,29 +22,15 @@ const SKIPPED_DIRS = new Set(['node_modules', 'results', '.git']);
 
 /** Every `*.yaml`/`*.yml` below `dir` (relative to the repo), skipping dotfiles, dot-folders and bench results. */
 export function yamlFiles(dir: string): string[] {
-  const root = join(REPO_ROOT, dir);
-  const out: string[] = [];
-  const walk = (folder: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(folder).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (name.startsWith('.') || SKIPPED_DIRS.has(name)) continue;
-      const path = join(folder, name);
-      const info = statSync(path);
-      if (info.isDirectory()) walk(path);
-      else if (info.isFile() && YAML_FILE.test(name)) out.push(relative(REPO_ROOT, path));
-    }
-  };
-  walk(root);
-  return out;
+  return filesBelow(dir, (name) => YAML_FILE.test(name), true);
 }
 
 export function markdownFiles(dir: string, recursive: boolean): string[] {
-  const root = join(REPO_ROOT, dir);
+  return filesBelow(dir, (name) => name.endsWith('.md'), recursive);
+}
+
+/** Files below `dir` whose name `matches`, sorted, as paths relative to the repo. */
+function filesBelow(dir: string, matches: (name: string) => boolean, recursive: boolean): string[] {
   const out: string[] = [];
   const walk = (folder: string): void => {
     let names: string[];
@@ -59,10 +45,10 @@ export function markdownFiles(dir: string, recursive: boolean): string[] {
       const info = statSync(path);
       if (info.isDirectory()) {
         if (recursive) walk(path);
-      } else if (name.endsWith('.md')) out.push(relative(REPO_ROOT, path));
+      } else if (info.isFile() && matches(name)) out.push(relative(REPO_ROOT, path));
     }
   };
-  walk(root);
+  walk(join(REPO_ROOT, dir));
   return out;
 }
 
