@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The end-to-end tests start their own redis-server (global rate limits) and prometheus (metrics scraped by a real
-# Prometheus) on loopback, and the dashboard test a headless chromium. On a Debian machine where we are root, install what is missing; elsewhere say how.
+# Prometheus) on loopback, the dashboard test a headless chromium, and the TLS tests openssl for certificates. On a Debian machine where we are root, install what is missing; elsewhere say how.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v prometheus >/dev/null || missing+=(prometheus)
 # test/dashboard.test.ts drives Debian's headless Chromium through playwright-core.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v openssl >/dev/null || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "pretest: installing ${missing[*]} (Debian packages) for the end-to-end tests" >&2
