@@ -5,7 +5,8 @@ import { createHealthServer } from './admin/health-server.ts';
 import { RecentRequests } from './observability/recent-requests.ts';
 import { DEFAULT_OVERLOAD_THRESHOLDS, OverloadGuard, type OverloadThresholds } from './overload/overload-guard.ts';
 import { chainObservers, createSignalRecorder, type SignalRecorder } from './observability/signals/index.ts';
-import { createListener, DEFAULT_LISTENER_LIMITS, listen, type RejectReason } from './listeners/http-server.ts';
+import { applyListenerLimits, createListener, listen, type ListenerLimits, type RejectReason } from './listeners/http-server.ts';
+import type { MeshDownstream } from '../policy/schema/mesh.ts';
 import { inboundHandlers } from './listeners/inbound.ts';
 import { outboundHandlers } from './listeners/outbound.ts';
 import { exposesFlag, type RequestObserver } from './listeners/request-entry.ts';
@@ -80,11 +81,18 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const log = createLogger(`sidecar[${options.service}]`, { level: options.logLevel, format: options.logFormat });
   const pools = new UpstreamPools();
   const tracer = new LazyTracer({ service: options.service, namespace: options.namespace, log });
+  // The listeners exist only after the first load; later loads change their limits in place.
+  const listeners: Server[] = [];
   const store = new ConfigStore(
     options.config,
     { pools, localService: { name: options.service, namespace: options.namespace }, appAddress: options.app, log, discovery: options.discovery },
     log,
-    { onLoaded: (config) => tracer.configure(config.mesh.tracing) },
+    {
+      onLoaded: (config) => {
+        tracer.configure(config.mesh.tracing);
+        for (const server of listeners) applyListenerLimits(server, listenerLimits(config.mesh.downstream));
+      },
+    },
   );
   const first = await store.reload();
   if (!first.ok) {
@@ -116,8 +124,10 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     reason ? log.warn('overloaded: shedding new requests with 503 OM', { reason }) : log.info('no longer overloaded'),
   );
   const overloaded = (): string | undefined => overload.shedding;
-  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedInbound, exposeFlag, isDraining, overloaded });
-  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError, DEFAULT_LISTENER_LIMITS, { onReject: rejectedOutbound, exposeFlag, isDraining, overloaded });
+  const limits = listenerLimits(store.current.mesh.downstream);
+  const inboundServer = createListener(inbound.onRequest, inbound.onUpgrade, internalError, limits, { onReject: rejectedInbound, exposeFlag, isDraining, overloaded });
+  const outboundServer = createListener(outbound.onRequest, outbound.onUpgrade, internalError, limits, { onReject: rejectedOutbound, exposeFlag, isDraining, overloaded });
+  listeners.push(inboundServer, outboundServer);
   const sockets = new Set<Socket>();
   const preDrainMs = Math.max(0, options.drainSeconds ?? 0) * 1_000;
   const drain = (): Promise<void> => {
@@ -197,6 +207,17 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     await pools.destroy();
     throw error;
   }
+}
+
+function listenerLimits(downstream: MeshDownstream): ListenerLimits {
+  return {
+    headersTimeoutMs: downstream.requestHeadersTimeout,
+    streamIdleTimeoutMs: downstream.streamIdleTimeout,
+    keepAliveTimeoutMs: downstream.idleTimeout,
+    maxHeaderBytes: downstream.maxRequestHeadersKb * 1024,
+    maxHeaders: downstream.maxRequestHeaders,
+    maxConnections: downstream.maxConnections,
+  };
 }
 
 /** Stops accepting, closes idle keep-alive connections, lets requests in flight finish for up to `graceMs`, then cuts the rest. */

@@ -34,6 +34,28 @@ export const meshMetrics = z.strictObject({
 export type MeshMetrics = z.output<typeof meshMetrics>;
 // --- end metrics ---
 
+// --- downstream limits: read by sidecar/listeners/ ---
+/** Bounds on what a client of the sidecar's listeners may hold open; names follow Envoy's HttpConnectionManager. */
+export const meshDownstream = z.strictObject({
+  /** Time a client has to send a complete request head, from its first byte (slowloris bound). 408 after. */
+  requestHeadersTimeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(10_000),
+  /**
+   * A request in progress with no bytes moving either way for this long is ended: 408 if no response has started,
+   * otherwise the connection is reset. Covers a stalled request body and a client that never reads its response.
+   */
+  streamIdleTimeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(300_000),
+  /** An idle keep-alive connection is closed after this long; above common client pools' idle timeouts. */
+  idleTimeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(60_000),
+  /** Open connections per listener; further connections are closed at once and counted. */
+  maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Size of a request head (request line and headers); 431 beyond it. */
+  maxRequestHeadersKb: z.number().int().min(1).max(96).default(16),
+  /** Header fields in a request; 431 beyond it (Node would otherwise drop the rest silently). */
+  maxRequestHeaders: z.number().int().min(1).max(1_000).default(100),
+});
+export type MeshDownstream = z.output<typeof meshDownstream>;
+// --- end downstream limits ---
+
 export const meshSpec = z.strictObject({
   /** Suffix stripped from `Host` to find a Service: `catalog.shop.svc.<clusterDomain>` names Service `catalog` in `shop`. */
   clusterDomain: dnsSubdomain.default('cluster.local'),
@@ -53,6 +75,7 @@ export const meshSpec = z.strictObject({
       idleTimeout: duration.default(4_000),
     })
     .default(() => ({ maxConnectionsPerEndpoint: 128, idleTimeout: 4_000 })),
+  downstream: meshDownstream.default(() => meshDownstream.parse({})),
   tracing: meshTracing.default(() => meshTracing.parse({})),
   metrics: meshMetrics.default(() => ({ naming: 'Istio' as const })),
 });

@@ -25,9 +25,12 @@ export function sendLocalReply(
   res.end(res.req.method === 'HEAD' ? undefined : payload);
 }
 
+/** Failures after which the rest of the request body, if any, cannot be trusted or may never come: close the connection. */
+const CLOSING_FLAGS: ReadonlySet<ReasonFlag> = new Set<ReasonFlag>(['DPE', 'SI']);
+
 /** The reply for a failure flag: its status and a body naming the flag and the detail. */
 export function sendFailure(res: ServerResponse, flag: ReasonFlag, detail: string | undefined, exposeFlag: boolean): void {
   const reason = REASONS[flag];
   const text = detail ? `${reason.text}: ${detail}` : reason.text;
-  sendLocalReply(res, reason.status, `${flag}: ${text}`, { flag, exposeFlag });
+  sendLocalReply(res, reason.status, `${flag}: ${text}`, { flag, exposeFlag, close: CLOSING_FLAGS.has(flag) });
 }

@@ -18,6 +18,7 @@ export const REASONS = {
   DI: { status: 200, text: 'delay injected' },
   DC: { status: 499, text: 'downstream connection terminated' },
   DPE: { status: 400, text: 'downstream protocol error' },
+  SI: { status: 408, text: 'stream idle timeout: no bytes moved either way for too long' },
   NB: { status: 500, text: 'route has no usable backend' },
   OM: { status: 503, text: 'sidecar overloaded: request shed' },
 } as const;

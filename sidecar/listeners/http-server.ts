@@ -1,18 +1,34 @@
 import { createServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { sendLocalReply } from '../http/local-reply.ts';
 import { REASONS } from '../http/reason.ts';
 
+/** What a client may hold open; set from the Mesh's `downstream` section and changeable while serving. */
 export interface ListenerLimits {
   /** Time allowed for a client to send the request head (slowloris bound). */
   headersTimeoutMs: number;
+  /** A request in progress with no bytes moving either way for this long is ended (stalled body, client never reading). */
+  streamIdleTimeoutMs: number;
   /** Idle time before a client's keep-alive connection is closed; longer than common client pools' idle timeouts. */
   keepAliveTimeoutMs: number;
   maxHeaderBytes: number;
+  maxHeaders: number;
+  maxConnections: number;
 }
 
 /** Why a listener refused a request before it reached the proxy chain: the `reason` label of `outrigger_downstream_rejected_total`. */
-export type RejectReason = 'bad_request' | 'header_too_large' | 'timeout' | 'bad_version' | 'bad_host' | 'bad_target' | 'connect' | 'overload';
+export type RejectReason =
+  | 'bad_request'
+  | 'header_too_large'
+  | 'header_timeout'
+  | 'stream_idle_timeout'
+  | 'connection_limit'
+  | 'bad_version'
+  | 'bad_host'
+  | 'bad_target'
+  | 'connect'
+  | 'overload';
 
 export interface ListenerHooks {
   /** Called once per request the listener refuses itself, before any proxying. */
@@ -26,10 +42,20 @@ export interface ListenerHooks {
 }
 
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
-  headersTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  streamIdleTimeoutMs: 300_000,
   keepAliveTimeoutMs: 60_000,
   maxHeaderBytes: 16 * 1024,
+  maxHeaders: 100,
+  maxConnections: 10_000,
 };
+
+const limitSetters = new WeakMap<Server, (limits: ListenerLimits) => void>();
+
+/** Changes a listener's limits while it serves: Node reads them per new connection, request or timer. */
+export function applyListenerLimits(server: Server, limits: ListenerLimits): void {
+  limitSetters.get(server)?.(limits);
+}
 
 /**
  * A Node HTTP/1.1 server with the strict parser (never the lenient one), one well-formed Host header and bounded
@@ -48,6 +74,9 @@ export function createListener(
   // Sockets being closed after a refused request (parser error, or a reply with `connection: close` decided at
   // once): requests pipelined behind it, or a head dispatched in the same packet as the error, are never proxied.
   const closing = new WeakSet<Duplex>();
+  // The response each connection is serving (or last served): the stream idle timeout needs to know.
+  const serving = new WeakMap<Duplex, ServerResponse>();
+  let maxHeaders = limits.maxHeaders;
   const reject = (res: ServerResponse, reason: RejectReason, status: number, body: string): void => {
     onReject(reason);
     sendLocalReply(res, status, status === 400 ? `DPE: ${REASONS.DPE.text}: ${body}` : body, { close: true, flag: status === 400 ? 'DPE' : undefined, exposeFlag: hooks.exposeFlag?.(res.req) ?? false });
@@ -75,6 +104,7 @@ export function createListener(
       res.destroy();
       return;
     }
+    serving.set(req.socket, res);
     if (hooks.isDraining?.()) res.shouldKeepAlive = false;
     const overload = hooks.overloaded?.();
     if (overload !== undefined) {
@@ -82,7 +112,7 @@ export function createListener(
       sendLocalReply(res, 503, `OM: ${REASONS.OM.text}: ${overload}`, { flag: 'OM', exposeFlag: true, headers: { 'retry-after': '1' } });
       return;
     }
-    const problem = checkRequest(req);
+    const problem = checkRequest(req, maxHeaders);
     if (problem) reject(res, problem.reason, problem.status, problem.body);
     else guardedRequest(req, res);
     if (res.getHeader('connection') === 'close') closing.add(req.socket);
@@ -101,20 +131,50 @@ export function createListener(
       insecureHTTPParser: false,
       // Checked (and counted) by checkRequest, which also refuses repeated and malformed Hosts.
       requireHostHeader: false,
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
       requestTimeout: 0,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node checks header timeouts: their precision.
+      connectionsCheckingInterval: 1_000,
       noDelay: true,
       // h2c is never upgraded (we do not speak HTTP/2 in clear text): the request is served as plain HTTP/1.1.
       shouldUpgradeCallback: (req: IncomingMessage) => !isH2cUpgrade(req),
     },
-    // The parser reports errors in a request's body framing (bad Transfer-Encoding, bad chunk size) after it has
-    // dispatched the head; deferring one tick lets `clientError` mark the socket first when both came in one packet.
-    (req, res) => process.nextTick(dispatch, req, res),
+    // The parser reports errors in a request's body framing (bad chunk size or data) after it has dispatched the
+    // head. Deferring lets `clientError` mark the socket first when both came in one packet, so such a head is never
+    // proxied. A body's bytes reach JavaScript before the error and drain the tick queue, hence setImmediate for those.
+    (req, res) => {
+      if (req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0') process.nextTick(dispatch, req, res);
+      else setImmediate(dispatch, req, res);
+    },
   );
+  const setLimits = (next: ListenerLimits): void => {
+    server.headersTimeout = next.headersTimeoutMs;
+    server.timeout = next.streamIdleTimeoutMs;
+    server.keepAliveTimeout = next.keepAliveTimeoutMs;
+    // Untyped in @types/node, but read by Node for every new connection's parser.
+    (server as Server & { maxHeaderSize: number }).maxHeaderSize = next.maxHeaderBytes;
+    // One more than allowed, so that too many headers are seen and refused, rather than silently dropped by Node.
+    server.maxHeadersCount = next.maxHeaders + 1;
+    server.maxConnections = next.maxConnections;
+    maxHeaders = next.maxHeaders;
+  };
+  setLimits(limits);
+  limitSetters.set(server, setLimits);
+  // Node's socket idle timer: server.timeout while a request is open, the keep-alive timeout between requests.
+  // A request in the proxy chain hears it first (the response's 'timeout' event) and answers 408 SI if nothing was
+  // sent yet; the connection gets one more idle period for that reply. Anything else is cut here.
+  server.on('timeout', (socket: Duplex) => {
+    const res = serving.get(socket);
+    if (res === undefined || res.writableFinished) {
+      socket.destroy();
+      return;
+    }
+    onReject('stream_idle_timeout');
+    if (!res.headersSent && res.listenerCount('timeout') > 0 && socket instanceof Socket) socket.setTimeout(server.timeout);
+    else socket.destroy();
+  });
+  server.on('drop', () => onReject('connection_limit'));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const problem = checkRequest(req);
+    const problem = checkRequest(req, maxHeaders);
     if (!problem) {
       guardedUpgrade(req, socket, head);
       return;
@@ -132,9 +192,17 @@ export function createListener(
       socket.destroy();
       return;
     }
-    const reason = error.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'bad_request';
+    // A later part of a streamed body was malformed while its response is already being sent: nothing may be
+    // written in the middle of that response. Cutting the connection also aborts the request upstream.
+    const current = serving.get(socket);
+    if (current !== undefined && current.headersSent && !current.writableFinished) {
+      onReject('bad_request');
+      socket.destroy();
+      return;
+    }
+    const reason = error.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'header_timeout' : 'bad_request';
     onReject(reason);
-    const status = reason === 'header_too_large' ? '431 Request Header Fields Too Large' : reason === 'timeout' ? '408 Request Timeout' : '400 Bad Request';
+    const status = reason === 'header_too_large' ? '431 Request Header Fields Too Large' : reason === 'header_timeout' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   return server;
@@ -150,10 +218,11 @@ const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]+)(?::[0-9
 
 /**
  * What the strict parser lets through but a proxy must refuse (RFC 9112): versions other than HTTP/1.x (llhttp
- * accepts `HTTP/2.0` and HTTP/0.9-style lines), Transfer-Encoding other than exactly `chunked` (or in HTTP/1.0), and a missing
+ * accepts `HTTP/2.0` and HTTP/0.9-style lines), more header fields than allowed, Transfer-Encoding other than exactly `chunked` (or in HTTP/1.0), and a missing
  * (HTTP/1.1), repeated or malformed Host.
  */
-function checkRequest(req: IncomingMessage): { reason: RejectReason; status: number; body: string } | undefined {
+function checkRequest(req: IncomingMessage, maxHeaders: number): { reason: RejectReason; status: number; body: string } | undefined {
+  if (req.rawHeaders.length > maxHeaders * 2) return { reason: 'header_too_large', status: 431, body: `more than ${maxHeaders} header fields` };
   if (req.httpVersionMajor !== 1) return { reason: 'bad_version', status: 505, body: 'only HTTP/1.0 and HTTP/1.1 are served here' };
   const te = req.headers['transfer-encoding'];
   // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is faulty framing.

@@ -67,6 +67,9 @@ export function runChain(ctx: RequestContext, handler: Handler, observe: Request
   res.once('close', () => {
     if (!res.writableFinished) cancelRequest(ctx, new CancelReason('DC', 'client disconnected'));
   });
+  // The listener's stream idle timeout: answered 408 (SI) if nothing was sent yet, otherwise the connection is cut.
+  // `on`, not `once`: the listener checks for it after this has run.
+  res.on('timeout', () => cancelRequest(ctx, new CancelReason('SI', 'no bytes moved either way within the stream idle timeout')));
   handler(ctx).then(
     (outcome) => finish(ctx, outcome, observe),
     (error: unknown) => finish(ctx, { status: 500, committed: res.headersSent, flag: 'UC', detail: String(error) }, observe),

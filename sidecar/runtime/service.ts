@@ -121,7 +121,7 @@ export function buildService(
   const lb = settings.loadBalancer;
   const hashKey = lb.type === 'ConsistentHash' && lb.consistentHash ? (req: IncomingMessage) => hashKeyFor(lb, req.headers, req.socket.remoteAddress) : undefined;
   const forward = forwardTo((ctx) => targets.get(ctx.endpoint as Endpoint) as AttemptTarget);
-  const handler = stack(forward, circuitBreaker(breaker), concurrencyLimit(limiter), pickEndpoint(balancer, key, hashKey), outlierObserver(detector));
+  const handler = stack(forward, circuitBreaker(breaker), concurrencyLimit(limiter), pickEndpoint(balancer, endpoints, key, hashKey), outlierObserver(detector));
   return {
     key,
     name,

@@ -184,7 +184,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       const failed = outcome.flag !== undefined || outcome.status >= 500;
       if (failed) endpoint.failed++;
       const now = performance.now();
-      if (outcome.flag !== 'DC') endpoint.observeLatency(now - this.startedAt, now);
+      if (outcome.flag !== 'DC' && outcome.flag !== 'SI') endpoint.observeLatency(now - this.startedAt, now);
     }
     this.attemptTrace?.end(outcome);
     this.resolve(outcome);

@@ -4,6 +4,15 @@ export interface LoadResult {
   sent: number;
   ok: number;
   failures: Map<string, number>;
+  /** Duration of every request that got a response, in milliseconds. */
+  latenciesMs: number[];
+}
+
+/** The p-th percentile (0–100) of a sample, nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
 /**
@@ -12,12 +21,14 @@ export interface LoadResult {
  */
 export async function runLoad(port: number, host: string, concurrency: number, maxMs: number, stop: () => boolean): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const result: LoadResult = { sent: 0, ok: 0, failures: new Map() };
+  const result: LoadResult = { sent: 0, ok: 0, failures: new Map(), latenciesMs: [] };
   const deadline = Date.now() + maxMs;
   const worker = async (): Promise<void> => {
     while (!stop() && Date.now() < deadline) {
       result.sent++;
+      const started = performance.now();
       const outcome = await once(port, host, agent);
+      if (!outcome.startsWith('error')) result.latenciesMs.push(performance.now() - started);
       if (outcome === 'ok') result.ok++;
       else result.failures.set(outcome, (result.failures.get(outcome) ?? 0) + 1);
     }

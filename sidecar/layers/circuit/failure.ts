@@ -21,7 +21,7 @@ import type { Outcome } from '../../pipeline/context.ts';
  * every 502 to count.
  */
 const UPSTREAM_FAILURE_FLAGS: ReadonlySet<ReasonFlag> = new Set<ReasonFlag>(['UF', 'UCT', 'UT', 'UC', 'UPE']);
-const NEUTRAL_FLAGS: ReadonlySet<ReasonFlag> = new Set<ReasonFlag>(['DC', 'UO', 'CO', 'DPE']);
+const NEUTRAL_FLAGS: ReadonlySet<ReasonFlag> = new Set<ReasonFlag>(['DC', 'SI', 'UO', 'CO', 'DPE']);
 
 /** Whether the outcome counts against the upstream (breaker failures, consecutive 5xx). */
 export function isUpstreamFailure(outcome: Outcome): boolean {

@@ -13,7 +13,7 @@ export function outlierObserver(detector: OutlierDetector | undefined): Layer | 
     async (ctx) => {
       const endpoint = ctx.endpoint;
       const outcome = await next(ctx);
-      if (endpoint && outcome.flag !== 'DC') {
+      if (endpoint && outcome.flag !== 'DC' && outcome.flag !== 'SI') {
         const wasHealthy = endpoint.healthy;
         detector.observe(endpoint, outcome);
         if (wasHealthy && !endpoint.healthy) ctx.trace?.event('endpoint_ejected', { 'server.address': endpoint.address });
