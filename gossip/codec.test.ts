@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -13,6 +15,7 @@ import {
   encodeStream,
 } from './codec.ts';
 import type { MemberState, PacketMessage, StreamMessage } from './messages.ts';
+import { Wire } from './wire.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -272,18 +275,44 @@ describe('codec properties', () => {
 
   it('damaged encodings only ever throw CodecError, and what decodes re-encodes to the same bytes', () => {
     const encoded = fc.oneof(packet.map(encodePacket), streamMessage.map(encodeStream));
-    fc.assert(fc.property(damaged(encoded), (b) => {
-      for (const [decode, encode] of [[decodePacket, encodePacket], [decodeStream, encodeStream]] as const) {
-        let msg;
-        try {
-          msg = decode(b);
-        } catch (error) {
-          if (error instanceof CodecError) continue;
-          throw error;
-        }
-        // The encoding is canonical: anything accepted is exactly what the encoder would write.
-        assert.deepStrictEqual(encode(msg as never), new Uint8Array(b));
-      }
-    }), { numRuns: 3000 });
+    fc.assert(fc.property(damaged(encoded), decodesCanonicallyOrCodecError), { numRuns: 3000 });
   });
+});
+
+/** The fuzzers' property: both decoders only ever throw CodecError, and what decodes re-encodes to the same bytes. */
+function decodesCanonicallyOrCodecError(b: Uint8Array): void {
+  for (const [decode, encode] of [[decodePacket, encodePacket], [decodeStream, encodeStream]] as const) {
+    let msg;
+    try {
+      msg = decode(b);
+    } catch (error) {
+      if (error instanceof CodecError) continue;
+      throw error;
+    }
+    // The encoding is canonical: anything accepted is exactly what the encoder would write.
+    assert.deepStrictEqual(encode(msg as never), new Uint8Array(b));
+  }
+}
+
+/** Reads a corpus file: hex digits, whitespace ignored, `#` starts a comment. */
+function readHexFile(path: string): Uint8Array {
+  const digits = readFileSync(path, 'utf8').replace(/#.*$/gm, '').replace(/\s+/g, '');
+  assert.match(digits, /^(?:[0-9a-fA-F]{2})*$/, `${path}: not an even number of hex digits`);
+  return new Uint8Array(Buffer.from(digits, 'hex'));
+}
+
+describe('codec on the seed corpus (testdata/fuzz-corpus, named <packet|stream>-<ok|bad>-<what>.hex)', () => {
+  const corpus = join(import.meta.dirname, 'testdata', 'fuzz-corpus');
+  const wire = new Wire(undefined, 'corpus');
+  for (const file of readdirSync(corpus).filter((name) => name.endsWith('.hex')).sort()) {
+    it(file, () => {
+      const bytes = readHexFile(join(corpus, file));
+      decodesCanonicallyOrCodecError(bytes);
+      const [kind, expected] = file.split('-');
+      assert.ok((kind === 'packet' || kind === 'stream') && (expected === 'ok' || expected === 'bad'), `${file}: name must start with packet-ok-, packet-bad-, stream-ok- or stream-bad-`);
+      // Received bytes go through the Wire: a malformed message is dropped as such, never thrown.
+      const opened = kind === 'packet' ? wire.openPacket(bytes) : wire.openStream(bytes);
+      assert.deepEqual(opened.ok ? 'ok' : opened.reason, expected === 'ok' ? 'ok' : 'malformed');
+    });
+  }
 });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
@@ -64,5 +66,21 @@ describe('loadPolicyTexts on arbitrary input', () => {
     const documents = fc.array(fc.oneof(fc.jsonValue(), fc.object(), resourceLike), { minLength: 1, maxLength: 4 });
     const text = documents.map((values) => values.map((value) => stringify(value)).join('---\n'));
     fc.assert(fc.property(fc.array(text, { minLength: 1, maxLength: 2 }), load), { numRuns: 300 });
+  });
+});
+
+describe('loadPolicyTexts on the seed corpus (testdata/fuzz-corpus)', () => {
+  const corpus = join(import.meta.dirname, 'testdata', 'fuzz-corpus');
+  const texts = readdirSync(corpus)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort()
+    .map((name) => ({ name, text: readFileSync(join(corpus, name), 'utf8') }));
+
+  for (const { name, text } of texts) {
+    it(`never throws on ${name}`, () => load([text]));
+  }
+
+  it('never throws on the whole corpus loaded together (the checks across resources see every document)', () => {
+    load(texts.map(({ text }) => text));
   });
 });
