@@ -29,7 +29,7 @@ function applyFilter(ctx: RequestContext, filter: HTTPRouteFilter, matchedPrefix
       if (rewrite.hostname) ctx.upstreamHeaders.host = rewrite.hostname;
       if (rewrite.path) {
         const newPath = rewritePath(ctx.path, rewrite.path, matchedPrefix);
-        ctx.upstreamPath = ctx.query ? `${newPath}?${ctx.query}` : newPath;
+        ctx.upstreamPath = ctx.hasQuery ? `${newPath}?${ctx.query}` : newPath;
       }
       return;
     }

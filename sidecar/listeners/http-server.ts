@@ -3,6 +3,8 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { sendLocalReply } from '../http/local-reply.ts';
 import { REASONS } from '../http/reason.ts';
+import { isH2cUpgrade, serveWithoutUpgrade } from './h2c-decline.ts';
+import { checkRequest, closeRequested } from './request-checks.ts';
 
 /** What a client may hold open; set from the Mesh's `downstream` section and changeable while serving. */
 export interface ListenerLimits {
@@ -71,11 +73,14 @@ export function createListener(
   hooks: ListenerHooks = {},
 ): Server {
   const onReject = hooks.onReject ?? ((): void => undefined);
-  // Sockets being closed after a refused request (parser error, or a reply with `connection: close` decided at
-  // once): requests pipelined behind it, or a head dispatched in the same packet as the error, are never proxied.
+  // A connection whose response said `connection: close` (a refusal, or the client asked): requests pipelined behind
+  // it are never proxied.
   const closing = new WeakSet<Duplex>();
-  // The response each connection is serving (or last served): the stream idle timeout needs to know.
-  const serving = new WeakMap<Duplex, ServerResponse>();
+  // A connection whose parser failed: a request it had not finished reading (its body was malformed) is never
+  // proxied; complete requests before the bad bytes are served, and the 400 follows their responses.
+  const parseFailed = new WeakSet<Duplex>();
+  // The latest response of each connection, set as its head arrives: what the idle timeout and parse errors concern.
+  const latest = new WeakMap<Duplex, ServerResponse>();
   let maxHeaders = limits.maxHeaders;
   const reject = (res: ServerResponse, reason: RejectReason, status: number, body: string): void => {
     onReject(reason);
@@ -100,12 +105,12 @@ export function createListener(
     }
   };
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
-    if (closing.has(req.socket)) {
+    const socket = req.socket;
+    if (closing.has(socket) || (parseFailed.has(socket) && !req.complete)) {
       res.destroy();
       return;
     }
-    serving.set(req.socket, res);
-    if (hooks.isDraining?.()) res.shouldKeepAlive = false;
+    if (hooks.isDraining?.() || closeRequested(req)) res.shouldKeepAlive = false;
     const overload = hooks.overloaded?.();
     if (overload !== undefined) {
       onReject('overload');
@@ -115,7 +120,7 @@ export function createListener(
     const problem = checkRequest(req, maxHeaders);
     if (problem) reject(res, problem.reason, problem.status, problem.body);
     else guardedRequest(req, res);
-    if (res.getHeader('connection') === 'close') closing.add(req.socket);
+    if (res.getHeader('connection') === 'close' || !res.shouldKeepAlive) closing.add(socket);
   };
   const isDraining = hooks.isDraining;
   // Responses whose head is written while the listener drains close their connection, including those of requests
@@ -135,13 +140,12 @@ export function createListener(
       // How often Node checks header timeouts: their precision.
       connectionsCheckingInterval: 1_000,
       noDelay: true,
-      // h2c is never upgraded (we do not speak HTTP/2 in clear text): the request is served as plain HTTP/1.1.
-      shouldUpgradeCallback: (req: IncomingMessage) => !isH2cUpgrade(req),
     },
     // The parser reports errors in a request's body framing (bad chunk size or data) after it has dispatched the
     // head. Deferring lets `clientError` mark the socket first when both came in one packet, so such a head is never
     // proxied. A body's bytes reach JavaScript before the error and drain the tick queue, hence setImmediate for those.
     (req, res) => {
+      latest.set(req.socket, res);
       if (req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0') process.nextTick(dispatch, req, res);
       else setImmediate(dispatch, req, res);
     },
@@ -163,7 +167,7 @@ export function createListener(
   // A request in the proxy chain hears it first (the response's 'timeout' event) and answers 408 SI if nothing was
   // sent yet; the connection gets one more idle period for that reply. Anything else is cut here.
   server.on('timeout', (socket: Duplex) => {
-    const res = serving.get(socket);
+    const res = latest.get(socket);
     if (res === undefined || res.writableFinished) {
       socket.destroy();
       return;
@@ -175,6 +179,10 @@ export function createListener(
   server.on('drop', () => onReject('connection_limit'));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const problem = checkRequest(req, maxHeaders);
+    if (!problem && isH2cUpgrade(req)) {
+      serveWithoutUpgrade(server, req, socket, head);
+      return;
+    }
     if (!problem) {
       guardedUpgrade(req, socket, head);
       return;
@@ -187,55 +195,32 @@ export function createListener(
     socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    closing.add(socket);
+    parseFailed.add(socket);
     if (!socket.writable || error.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    // A later part of a streamed body was malformed while its response is already being sent: nothing may be
-    // written in the middle of that response. Cutting the connection also aborts the request upstream.
-    const current = serving.get(socket);
-    if (current !== undefined && current.headersSent && !current.writableFinished) {
-      onReject('bad_request');
       socket.destroy();
       return;
     }
     const reason = error.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'header_timeout' : 'bad_request';
     onReject(reason);
     const status = reason === 'header_too_large' ? '431 Request Header Fields Too Large' : reason === 'header_timeout' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    const refusal = `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
+    const current = latest.get(socket);
+    if (current === undefined || current.writableFinished) {
+      socket.end(refusal);
+      return;
+    }
+    if (current.req.complete) {
+      // The bad bytes follow complete requests (pipelined): their responses go first, then the refusal.
+      current.once('finish', () => socket.end(refusal));
+      current.once('close', () => current.writableFinished || socket.destroy());
+      return;
+    }
+    // The request being read has a malformed body. Before its response started, the refusal answers it (a proxied
+    // attempt is aborted as the connection closes); once it started, nothing may be written into its middle.
+    if (current.headersSent) socket.destroy();
+    else socket.end(refusal);
   });
   return server;
-}
-
-function isH2cUpgrade(req: IncomingMessage): boolean {
-  const upgrade = req.headers.upgrade;
-  return req.headers['http2-settings'] !== undefined || (upgrade !== undefined && /(?:^|[\s,])h2c(?:$|[\s,])/i.test(upgrade));
-}
-
-/** `reg-name` or IP literal with an optional port (RFC 3986), as a Host value must be; no userinfo, no list. */
-const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]+)(?::[0-9]{1,5})?$/;
-
-/**
- * What the strict parser lets through but a proxy must refuse (RFC 9112): versions other than HTTP/1.x (llhttp
- * accepts `HTTP/2.0` and HTTP/0.9-style lines), more header fields than allowed, Transfer-Encoding other than exactly `chunked` (or in HTTP/1.0), and a missing
- * (HTTP/1.1), repeated or malformed Host.
- */
-function checkRequest(req: IncomingMessage, maxHeaders: number): { reason: RejectReason; status: number; body: string } | undefined {
-  if (req.rawHeaders.length > maxHeaders * 2) return { reason: 'header_too_large', status: 431, body: `more than ${maxHeaders} header fields` };
-  if (req.httpVersionMajor !== 1) return { reason: 'bad_version', status: 505, body: 'only HTTP/1.0 and HTTP/1.1 are served here' };
-  const te = req.headers['transfer-encoding'];
-  // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is faulty framing.
-  if (te !== undefined && (te.toLowerCase() !== 'chunked' || req.httpVersionMinor === 0)) return { reason: 'bad_request', status: 400, body: 'Transfer-Encoding must be exactly "chunked"' };
-  const raw = req.rawHeaders;
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
-  }
-  const host = req.headers.host;
-  if (hosts > 1 || (host !== undefined && !HOST_VALUE.test(host)) || (host === undefined && req.httpVersionMinor !== 0)) return { reason: 'bad_host', status: 400, body: 'a request needs exactly one well-formed Host header' };
-  return undefined;
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

@@ -22,7 +22,7 @@ export function inboundHandlers(options: { store: ConfigStore; observe: RequestO
         sendFailure(res, 'DPE', 'inbound requests must use origin-form targets', true);
         return;
       }
-      const ctx = createContext(req, res, 'inbound', target.path, target.query, config);
+      const ctx = createContext(req, res, 'inbound', target, config);
       ctx.destination = config.inbound.key;
       ctx.trace = options.tracer?.begin(ctx);
       runChain(ctx, config.inboundHandler, options.observe);

@@ -61,7 +61,7 @@ export function outboundHandlers(options: OutboundOptions): {
         return;
       }
       if (target.authority !== undefined) req.headers.host = target.authority;
-      const ctx = createContext(req, res, 'outbound', target.path, target.query, config);
+      const ctx = createContext(req, res, 'outbound', target, config);
       ctx.upstreamHeaders[SOURCE_HEADER] = options.source;
       const found = resolve(req, config, target.path, target.query, target.authority);
       if ('error' in found) {

@@ -12,8 +12,20 @@ export interface RequestObserver {
   onStart?: ((ctx: RequestContext) => void) | undefined;
 }
 
-/** Splits `req.url` (origin-form or absolute-form) into authority, path and query. Returns undefined when malformed. */
-export function splitTarget(url: string): { authority: string | undefined; path: string; query: string } | undefined {
+export interface RequestTarget {
+  authority: string | undefined;
+  path: string;
+  query: string;
+  hasQuery: boolean;
+}
+
+/**
+ * Splits `req.url` (origin-form or absolute-form) into authority, path and query. Returns undefined when malformed,
+ * including a fragment (`#`), which RFC 9112 §3.2 does not allow in a request target and which llhttp lets through:
+ * routes would match `/admin#x` while the app serves `/admin`.
+ */
+export function splitTarget(url: string): RequestTarget | undefined {
+  if (url.includes('#')) return undefined;
   let rest = url;
   let authority: string | undefined;
   if (url.charCodeAt(0) !== 47 /* / */) {
@@ -26,11 +38,11 @@ export function splitTarget(url: string): { authority: string | undefined; path:
     rest = slash === -1 ? `/${url.slice(end)}` : url.slice(end);
   }
   const q = rest.indexOf('?');
-  return q === -1 ? { authority, path: rest, query: '' } : { authority, path: rest.slice(0, q), query: rest.slice(q + 1) };
+  return q === -1 ? { authority, path: rest, query: '', hasQuery: false } : { authority, path: rest.slice(0, q), query: rest.slice(q + 1), hasQuery: true };
 }
 
 /** Builds the per-request context and sanitises the headers that go upstream (in place, no copy). */
-export function createContext(req: IncomingMessage, res: ServerResponse, direction: Direction, path: string, query: string, config: RuntimeConfig): RequestContext {
+export function createContext(req: IncomingMessage, res: ServerResponse, direction: Direction, target: RequestTarget, config: RuntimeConfig): RequestContext {
   const headers = req.headers;
   const length = headers['content-length'];
   const hasBody = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -46,8 +58,9 @@ export function createContext(req: IncomingMessage, res: ServerResponse, directi
     req,
     res,
     direction,
-    path,
-    query,
+    path: target.path,
+    query: target.query,
+    hasQuery: target.hasQuery,
     requestId,
     hasBody,
     exposeFlag: exposesFlag(req, config),

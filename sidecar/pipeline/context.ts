@@ -16,6 +16,8 @@ export interface RequestContext {
   readonly path: string;
   /** Raw query without `?`, or ''. */
   readonly query: string;
+  /** Whether the target had a `?`, even with an empty query (`/?` is not `/`, RFC 3986 §6.2.3). */
+  readonly hasQuery: boolean;
   readonly requestId: string;
   /** `performance.now()` when the request arrived. */
   readonly startedAt: number;
@@ -104,6 +106,8 @@ export interface ContextInit {
   direction: Direction;
   path: string;
   query: string;
+  /** Whether the target had a `?`; when unset, whether `query` is non-empty. */
+  hasQuery?: boolean;
   requestId: string;
   hasBody: boolean;
   exposeFlag: boolean;
@@ -115,7 +119,8 @@ export function newRequestContext(init: ContextInit): RequestContext {
     method: init.req.method ?? 'GET',
     startedAt: performance.now(),
     upstreamHeaders: init.req.headers,
-    upstreamPath: init.query ? `${init.path}?${init.query}` : init.path,
+    hasQuery: init.hasQuery ?? init.query !== '',
+    upstreamPath: (init.hasQuery ?? init.query !== '') ? `${init.path}?${init.query}` : init.path,
     destination: '',
     routeName: '',
     hashKey: undefined,

@@ -8,12 +8,6 @@ export type Outcome = 'forwarded' | 'refused' | 'mixed' | 'unanswered';
 
 export interface Verdict {
   problems: string[];
-  /**
-   * The known bug this exchange ran into (corpus case `refusal-overtakes-response`): a request went upstream whole
-   * and faithfully, but its client got the refusal of bytes pipelined after it instead of the upstream's response.
-   * It depends on timing, so it is recognised by its symptom rather than skipped by its bytes (known-gaps.ts).
-   */
-  knownGap: string | undefined;
   outcome: Outcome;
   /** The proxy started forwarding a request it then aborted (outcome b'). */
   aborted: boolean;
@@ -119,19 +113,20 @@ export function judge(observation: Observation): Verdict {
   // Outcome (b') is possible only for a tail the sidecar reached, whose head was valid and whose body was not.
   const partialAllowed = !stopped && tail.kind !== 'end' && tail.inBody && tail.head !== undefined && tail.head.refuse === undefined;
   const end = reference.requests.length;
-  if (!stopped && tail.kind === 'invalid') answer(end, `it is invalid: ${tail.reason}`, true, () => []);
+  // A bad head may go unanswered until its blank line arrives (the listener judges whole heads), never after it.
+  const mayWait = tail.kind === 'invalid' && !tail.inBody && tail.headEnded === false && !responses[next];
+  if (!stopped && tail.kind === 'invalid' && !mayWait) answer(end, `it is invalid: ${tail.reason}`, true, () => []);
   if (!stopped && tail.kind === 'incomplete' && responses[next]) {
     // The sidecar may see a problem before the request is whole; anything but a refusal is wrong.
     answer(end, 'it is incomplete', true, () => []);
   }
   if (responses.length > next) problems.push(`${responses.length - next} response(s) too many: ${responses.slice(next).map((r) => r.status).join(', ')}`);
 
-  let knownGap: string | undefined;
   for (const [seq, request] of recorded) {
     if (used.has(seq)) continue;
     const followed = (i: number): boolean => i < end - 1 || tail.kind !== 'end' || tail.unprocessed > 0;
     const overtaken = reference.requests.findIndex((sent, i) => closingRefusals.has(i) && followed(i) && compareForward(sent, listener, request).length === 0);
-    if (overtaken >= 0) knownGap = `request ${overtaken + 1} went upstream, but its client got the refusal of what followed it`;
+    if (overtaken >= 0) problems.push(`request ${overtaken + 1} went upstream, but its client got the refusal of what followed it`);
     else problems.push(`the upstream received a request the client got no response for: ${JSON.stringify(request.raw.slice(0, 300))}`);
   }
 
@@ -147,5 +142,5 @@ export function judge(observation: Observation): Verdict {
   }
 
   const outcome: Outcome = forwarded > 0 && refused === 0 ? 'forwarded' : refused > 0 && forwarded === 0 ? 'refused' : forwarded + refused === 0 ? 'unanswered' : 'mixed';
-  return { problems, knownGap, outcome, aborted: aborted.length > 0 };
+  return { problems, outcome, aborted: aborted.length > 0 };
 }

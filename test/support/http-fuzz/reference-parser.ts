@@ -50,7 +50,14 @@ export interface ReferenceRequest {
 export type Tail =
   | { kind: 'end'; unprocessed: number }
   | { kind: 'incomplete'; inBody: boolean; head: ReferenceRequest | undefined }
-  | { kind: 'invalid'; reason: string; inBody: boolean; head: ReferenceRequest | undefined };
+  | {
+      kind: 'invalid';
+      reason: string;
+      inBody: boolean;
+      head: ReferenceRequest | undefined;
+      /** For a bad head: whether its blank line arrived. A proxy may wait for it before refusing (llhttp reads `HTTP/0.9` as a version). */
+      headEnded?: boolean;
+    };
 
 export interface ReferenceParse {
   requests: ReferenceRequest[];
@@ -141,6 +148,12 @@ const valuesOf = (fields: readonly FieldLine[], name: string): string[] => field
 
 /** Parses one request starting at `pos` (which must be its first byte). */
 export function parseRequest(data: string, pos: number): RequestStep {
+  const step = parseOne(data, pos);
+  if (step.kind === 'invalid' && !step.inBody) step.headEnded = data.indexOf('\r\n\r\n', pos) !== -1;
+  return step;
+}
+
+function parseOne(data: string, pos: number): RequestStep {
   const start = pos;
   const first = readLine(data, pos);
   if ('incomplete' in first) return { kind: 'incomplete', inBody: false, head: undefined };

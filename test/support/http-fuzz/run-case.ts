@@ -65,7 +65,6 @@ export function describeFailure(fuzzCase: HttpCase, result: CaseResult): string 
   const responses = result.exchange.responses.map((r) => `${r.status}${r.closes ? ' (close)' : ''} ${JSON.stringify(r.body.slice(0, 80))}`);
   return [
     ...result.problems,
-    ...(result.knownGap ? [`known gap (corpus case refusal-overtakes-response): ${result.knownGap}`] : []),
     `responses: ${responses.join('; ') || 'none'}${result.exchange.closedByServer ? ', then closed' : ''}${result.exchange.timedOut ? ', timed out' : ''}`,
     `corpus entry: ${JSON.stringify({ description: '', listeners: [fuzzCase.listener], parts: fuzzCase.parts, expect: 'either' })}`,
   ].join('\n');
