@@ -18,9 +18,10 @@ export interface ExampleDocument {
 }
 
 const YAML_FILE = /\.ya?ml$/;
-const SKIPPED_DIRS = new Set(['node_modules', 'results', '.git']);
+// fuzz-corpus: hostile inputs for the loader (alias bombs, garbage), not examples.
+const SKIPPED_DIRS = new Set(['node_modules', 'results', '.git', 'fuzz-corpus']);
 
-/** Every `*.yaml`/`*.yml` below `dir` (relative to the repo), skipping dotfiles, dot-folders and bench results. */
+/** Every `*.yaml`/`*.yml` below `dir` (relative to the repo), skipping dotfiles, dot-folders, bench results and fuzz corpora. */
 export function yamlFiles(dir: string): string[] {
   return filesBelow(dir, (name) => YAML_FILE.test(name), true);
 }
