@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=512
 import { enableCompileCache } from 'node:module';
 
 // Caches type-stripped, compiled modules on disk before anything else loads: start-up (and time to ready) drops several-fold.
