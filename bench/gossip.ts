@@ -6,15 +6,13 @@
  *   npm run bench:gossip            (~3 min)
  *   npm run bench:gossip -- --seeds 3
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LAN_CONFIG, pushPullInterval, suspicionBounds, type GossipConfig } from '../gossip/config.ts';
 import { SimulatedCluster } from '../gossip/simulation/simulated-cluster.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
-const BEGIN = '<!-- gossip-bench:begin -->';
-const END = '<!-- gossip-bench:end -->';
 
 const seedsFlag = process.argv.indexOf('--seeds');
 const SEEDS = seedsFlag > 0 ? Number(process.argv[seedsFlag + 1]) : 10;
@@ -95,8 +93,7 @@ for (const [label, config] of [
   );
 }
 const { minMs, maxMs } = suspicionBounds(DEFAULT_LAN_CONFIG, 100);
-const section = `${BEGIN}
-## Gossip (simulated network, \`npm run bench:gossip\`)
+const section = `## Gossip (simulated network, \`npm run bench:gossip\`)
 
 Seeded simulated network, 1–5 ms one-way delay, LAN defaults (memberlist \`DefaultLANConfig\`), ${SEEDS} seeds per cell, median (max).
 "memberlist settings" is the same code with loss-aware retransmits and reconnect turned off, i.e. memberlist's behaviour.
@@ -108,13 +105,8 @@ ${rows.join('\n')}
 
 Updates are sent after 10 s of warm-up (members have probed each other and estimated the loss), except in the cold-start column.
 A member that misses every copy of an update waits for push/pull (3 min at N = 1 000); those are the runs that miss 5 s.
-Serf's epidemic model predicts 99.99 % of 1 000 members after ≈ 2.2 s (0 % loss) and ≈ 4.4 s (50 % loss).
-${END}`;
+Serf's epidemic model predicts 99.99 % of 1 000 members after ≈ 2.2 s (0 % loss) and ≈ 4.4 s (50 % loss).`;
 
 process.stdout.write(`${section}\n`);
-const current = readFileSync(RESULTS, 'utf8');
-const start = current.indexOf(BEGIN);
-const end = current.indexOf(END);
-const next = start >= 0 && end > start ? `${current.slice(0, start)}${section}${current.slice(end + END.length)}` : `${current.trimEnd()}\n\n${section}\n`;
-writeFileSync(RESULTS, next);
+writeResultsSection(RESULTS, 'gossip-bench', section);
 log(`wrote ${RESULTS}`);

@@ -1,13 +1,14 @@
 /**
  * Outrigger bench: the same wrk load against the upstream directly, one and two Outrigger sidecars,
  * nginx, nginx → nginx, HAProxy, node-http-proxy, @fastify/reply-from and an undici pass-through,
- * interleaved in one run. Writes a Markdown report to stdout and bench/RESULTS.md.
+ * interleaved in one run. Writes a Markdown report to stdout and, between its markers, into bench/RESULTS.md.
  *
  *   npm run bench                 (= npx node bench/run.ts; ~5 min with defaults)
  *   npm run bench -- --quick      (1 s runs: smoke check)
  *   npm run bench -- --help
  */
 import { writeFileSync } from 'node:fs';
+import { writeResultsSection } from './results-file.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -278,7 +279,7 @@ async function main(): Promise<number> {
   };
   const markdown = renderMarkdown(report);
   process.stdout.write(`${markdown}\n`);
-  writeFileSync(flags.out, `${markdown}\n`);
+  writeResultsSection(flags.out, 'wrk-bench', markdown);
   log(`wrote ${path.relative(process.cwd(), flags.out) || flags.out}`);
   if (flags.json !== undefined) writeFileSync(flags.json, `${JSON.stringify(report, null, 2)}\n`);
   return 0;

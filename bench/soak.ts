@@ -3,7 +3,6 @@
  * bounded time (test/support/soak.ts), its resident and heap memory sampled every second. Writes a Markdown section
  * to stdout and into bench/RESULTS.md between the soak markers.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,10 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { runSoak, soakApp, type MemorySample } from '../test/support/soak.ts';
 import { endpointsYaml, startSidecarProcess, writeConfig } from '../test/support/sidecar-process.ts';
 import { startUpstream } from '../test/support/upstream.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
-const BEGIN = '<!-- soak-bench:begin -->';
-const END = '<!-- soak-bench:end -->';
 const MiB = 1024 * 1024;
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, 'no-write': { type: 'boolean', default: false } } });
@@ -35,8 +33,7 @@ const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
 const at = (fraction: number): MemorySample => result.samples[Math.min(result.samples.length - 1, Math.round(fraction * (result.samples.length - 1)))] as MemorySample;
 const checkpoints = [0, 0.1, 0.25, 0.5, 0.75, 1].map(at);
 const secondHalf = result.samples.filter((s) => s.atMs >= (seconds * 1_000) / 2);
-const section = `${BEGIN}
-## Memory soak (\`npm run bench:soak -- --seconds ${seconds}\`)
+const section = `## Memory soak (\`npm run bench:soak -- --seconds ${seconds}\`)
 
 One sidecar (${process.version}, ${cpus().length} cores) under ${seconds} s of mixed traffic from test/support/soak.ts: keep-alive GETs
 in and out, 16 KiB POSTs, malformed requests as raw bytes on both listeners, and clients leaving mid-head,
@@ -49,13 +46,7 @@ mid-body and mid-response. Run ${new Date().toISOString().slice(0, 10)}.
 | ---: | ---: | ---: |
 ${checkpoints.map((s) => `| ${(s.atMs / 1000).toFixed(0)} | ${mib(s.rssBytes)} | ${mib(s.heapUsedBytes)} |`).join('\n')}
 
-Second half: RSS ${mib(Math.min(...secondHalf.map((s) => s.rssBytes)))}–${mib(Math.max(...secondHalf.map((s) => s.rssBytes)))} MiB, heap used ${mib(Math.min(...secondHalf.map((s) => s.heapUsedBytes)))}–${mib(Math.max(...secondHalf.map((s) => s.heapUsedBytes)))} MiB.
-${END}`;
+Second half: RSS ${mib(Math.min(...secondHalf.map((s) => s.rssBytes)))}–${mib(Math.max(...secondHalf.map((s) => s.rssBytes)))} MiB, heap used ${mib(Math.min(...secondHalf.map((s) => s.heapUsedBytes)))}–${mib(Math.max(...secondHalf.map((s) => s.heapUsedBytes)))} MiB.`;
 
 process.stdout.write(`${section}\n`);
-if (!values['no-write']) {
-  const current = readFileSync(RESULTS, 'utf8');
-  const start = current.indexOf(BEGIN);
-  const end = current.indexOf(END);
-  writeFileSync(RESULTS, start >= 0 && end > start ? `${current.slice(0, start)}${section}${current.slice(end + END.length)}` : `${current.trimEnd()}\n\n${section}\n`);
-}
+if (!values['no-write']) writeResultsSection(RESULTS, 'soak-bench', section);
