@@ -31,7 +31,8 @@ export function classifyUpstreamError(error: unknown): ReasonFlag {
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       return 'DPE';
     default:
-      if (code.startsWith('HPE_')) return 'UPE';
+      // undici's HTTPParserError carries no code for some parser errors (an invalid status code, for one).
+      if (code.startsWith('HPE_') || (error instanceof Error && error.name === 'HTTPParserError')) return 'UPE';
       return 'UC';
   }
 }
