@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { resolveInjectorConfig, DEFAULT_INJECTOR_CONFIG, type InjectorConfig } from '../../control-plane/injection/config.ts';
 import { injectYamlStream } from '../../control-plane/injection/yaml-stream.ts';
-import type { Command, CommandIO } from '../command.ts';
+import { parseCommandArgs, usageError, type Command } from '../command.ts';
 
 const USAGE = `outrigger inject -f FILE|- [flags]
 
@@ -47,32 +46,24 @@ export function createInjectCommand(options: InjectCommandOptions = {}): Command
     summary: 'add the sidecar to the workloads in Kubernetes YAML (like istioctl kube-inject)',
     usage: USAGE,
     async run(args, io) {
-      let parsed;
-      try {
-        parsed = parseArgs({
-          args,
-          allowPositionals: false,
-          options: {
-            filename: { type: 'string', short: 'f' },
-            'sidecar-mode': { type: 'string' },
-            capture: { type: 'string' },
-            image: { type: 'string' },
-            join: { type: 'string' },
-            'mesh-key-secret': { type: 'string' },
-            'gossip-key-secret': { type: 'string' },
-            quiet: { type: 'boolean', short: 'q', default: false },
-            help: { type: 'boolean', short: 'h', default: false },
-          },
-        });
-      } catch (error) {
-        return usageError(io, (error as Error).message);
-      }
+      const parsed = parseCommandArgs(io, { name: 'inject', usage: USAGE }, {
+        args,
+        allowPositionals: false,
+        options: {
+          filename: { type: 'string', short: 'f' },
+          'sidecar-mode': { type: 'string' },
+          capture: { type: 'string' },
+          image: { type: 'string' },
+          join: { type: 'string' },
+          'mesh-key-secret': { type: 'string' },
+          'gossip-key-secret': { type: 'string' },
+          quiet: { type: 'boolean', short: 'q', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      });
+      if (typeof parsed === 'number') return parsed;
       const { values } = parsed;
-      if (values.help) {
-        io.out(USAGE);
-        return 0;
-      }
-      if (values.filename === undefined || values.filename === '') return usageError(io, 'missing -f FILE (or -f - for stdin)');
+      if (values.filename === undefined || values.filename === '') return usageError(io, 'inject', 'missing -f FILE (or -f - for stdin)');
       let config: InjectorConfig;
       try {
         config = resolveInjectorConfig({
@@ -84,7 +75,7 @@ export function createInjectCommand(options: InjectCommandOptions = {}): Command
           gossipKeySecret: values['gossip-key-secret'],
         });
       } catch (error) {
-        return usageError(io, (error as Error).message);
+        return usageError(io, 'inject', (error as Error).message);
       }
 
       const file = values.filename;
@@ -121,8 +112,3 @@ async function readProcessStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function usageError(io: CommandIO, message: string): number {
-  io.err(`outrigger inject: ${message}`);
-  io.err('run "outrigger inject --help" for usage');
-  return 2;
-}

@@ -1,10 +1,9 @@
 import { chmod, lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { generateKey } from '../../gossip/keyring.ts';
 import { generateSigningKeys, keyId, loadPublicKey } from '../../policy/snapshot/keys.ts';
-import type { Command, CommandIO } from '../command.ts';
+import { parseCommandArgs, usageError, type Command } from '../command.ts';
 
 export const SIGNING_KEY_FILE = 'signing-key.pem';
 export const PUBLIC_KEY_FILE = 'signing-key.pub.pem';
@@ -45,26 +44,18 @@ export const keygenCommand: Command = {
   summary: 'create the signing key pair and gossip key for a mesh',
   usage: USAGE,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: false,
-        options: {
-          out: { type: 'string' },
-          force: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      });
-    } catch (error) {
-      return usageError(io, (error as Error).message);
-    }
+    const parsed = parseCommandArgs(io, { name: 'keygen', usage: USAGE }, {
+      args,
+      allowPositionals: false,
+      options: {
+        out: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    if (values.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (values.out === undefined || values.out === '') return usageError(io, 'missing --out DIR: name the folder to write the keys into');
+    if (values.out === undefined || values.out === '') return usageError(io, 'keygen', 'missing --out DIR: name the folder to write the keys into');
     const dir = resolve(values.out);
 
     try {
@@ -163,11 +154,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function usageError(io: CommandIO, message: string): number {
-  io.err(`outrigger keygen: ${message}`);
-  io.err('run "outrigger keygen --help" for usage');
-  return 2;
-}
 
 function describe(error: unknown): string {
   if (error instanceof Error) {

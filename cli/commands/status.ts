@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemberStatusRow } from '../../mesh/member-status.ts';
-import type { Command, CommandIO } from '../command.ts';
+import { usageError, type Command, type CommandIO } from '../command.ts';
 import { describeFlags, parseFlags, type FlagSpec } from '../options.ts';
 
 export const DEFAULT_STATUS_URL = 'http://127.0.0.1:15080';
@@ -96,7 +96,7 @@ export const statusCommand: Command = {
     try {
       flags = parseFlags(args, FLAGS);
     } catch (error) {
-      return usageError(io, (error as Error).message);
+      return usageError(io, 'status', (error as Error).message);
     }
     if (flags.help) {
       io.out(USAGE);
@@ -107,13 +107,13 @@ export const statusCommand: Command = {
     try {
       endpoint = { members: membersUrl(base), state: stateUrl(base) };
     } catch (error) {
-      return usageError(io, (error as Error).message);
+      return usageError(io, 'status', (error as Error).message);
     }
     let seconds: number | undefined;
     if (flags.watch !== undefined) {
       seconds = Number(flags.watch);
       if (typeof flags.watch !== 'string' || flags.watch.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
-        return usageError(io, `--watch must be a number of seconds above 0, got "${String(flags.watch)}"`);
+        return usageError(io, 'status', `--watch must be a number of seconds above 0, got "${String(flags.watch)}"`);
       }
     }
     const json = flags.json === true;
@@ -382,8 +382,3 @@ function cell(value: string | number | undefined | null): string {
   return value === undefined || value === null || value === '' ? '-' : String(value);
 }
 
-function usageError(io: CommandIO, message: string): number {
-  io.err(`outrigger status: ${message}`);
-  io.err('run "outrigger status --help" for usage');
-  return 2;
-}

@@ -1,8 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { loadPolicyPaths } from '../../policy/index.ts';
 import type { ConfigError, PolicySet } from '../../policy/index.ts';
-import type { Command, CommandIO } from '../command.ts';
+import { parseCommandArgs, usageError, type Command } from '../command.ts';
 
 const USAGE = `outrigger validate PATH [PATH...] [flags]
 
@@ -22,29 +21,21 @@ export const validateCommand: Command = {
   summary: 'check policy YAML files and report every error with its line',
   usage: USAGE,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        allowNegative: true,
-        options: {
-          'require-endpoints': { type: 'boolean', default: true },
-          json: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      });
-    } catch (error) {
-      return usageError(io, (error as Error).message);
-    }
+    const parsed = parseCommandArgs(io, { name: 'validate', usage: USAGE }, {
+      args,
+      allowPositionals: true,
+      allowNegative: true,
+      options: {
+        'require-endpoints': { type: 'boolean', default: true },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (typeof parsed === 'number') return parsed;
     const { values, positionals: paths } = parsed;
-    if (values.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (paths.length === 0) return usageError(io, 'missing PATH: name a policy file or folder');
+    if (paths.length === 0) return usageError(io, 'validate', 'missing PATH: name a policy file or folder');
     for (const path of paths) {
-      if (!(await exists(path))) return usageError(io, `no such file or folder: ${path}`);
+      if (!(await exists(path))) return usageError(io, 'validate', `no such file or folder: ${path}`);
     }
 
     const result = await loadPolicyPaths(paths, { requireEndpoints: values['require-endpoints'] });
@@ -89,11 +80,6 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-function usageError(io: CommandIO, message: string): number {
-  io.err(`outrigger validate: ${message}`);
-  io.err('run "outrigger validate --help" for usage');
-  return 2;
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
