@@ -5,8 +5,7 @@ import { createHealthServer } from './admin/health-server.ts';
 import { RecentRequests } from './observability/recent-requests.ts';
 import { DEFAULT_OVERLOAD_THRESHOLDS, OverloadGuard, type OverloadThresholds } from './overload/overload-guard.ts';
 import { chainObservers, createSignalRecorder, type SignalRecorder } from './observability/signals/index.ts';
-import { applyListenerLimits, createListener, listen, type ListenerLimits, type RejectReason } from './listeners/http-server.ts';
-import type { MeshDownstream } from '../policy/schema/mesh.ts';
+import { applyListenerLimits, createListener, listen, listenerLimits, type RejectReason } from './listeners/http-server.ts';
 import { inboundHandlers } from './listeners/inbound.ts';
 import { outboundHandlers } from './listeners/outbound.ts';
 import { exposesFlag, type RequestObserver } from './listeners/request-entry.ts';
@@ -207,17 +206,6 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     await pools.destroy();
     throw error;
   }
-}
-
-function listenerLimits(downstream: MeshDownstream): ListenerLimits {
-  return {
-    headersTimeoutMs: downstream.requestHeadersTimeout,
-    streamIdleTimeoutMs: downstream.streamIdleTimeout,
-    keepAliveTimeoutMs: downstream.idleTimeout,
-    maxHeaderBytes: downstream.maxRequestHeadersKb * 1024,
-    maxHeaders: downstream.maxRequestHeaders,
-    maxConnections: downstream.maxConnections,
-  };
 }
 
 /** Stops accepting, closes idle keep-alive connections, lets requests in flight finish for up to `graceMs`, then cuts the rest. */

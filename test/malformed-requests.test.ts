@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { send } from './support/client.ts';
+import { rejectedCount } from './support/metrics-scrape.ts';
 import { sendRaw, startRawUpstream, type RawUpstream } from './support/raw-socket.ts';
 import { endpointsYaml, startSidecarProcess, writeConfig, type SidecarProcess } from './support/sidecar-process.ts';
 import { startUpstream, type TestUpstream } from './support/upstream.ts';
@@ -137,11 +138,7 @@ describe('malformed and hostile requests never reach the upstream', () => {
 
   const portOf = (listener: Listener): number => (listener === 'inbound' ? sidecar.inboundPort : sidecar.outboundPort);
 
-  async function rejected(listener: Listener, reason: Reason): Promise<number> {
-    const res = await send(sidecar.adminPort, { path: '/metrics' });
-    const line = res.body.split('\n').find((l) => l.startsWith(`outrigger_downstream_rejected_total{listener="${listener}",reason="${reason}"}`));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-  }
+  const rejected = (listener: Listener, reason: Reason): Promise<number> => rejectedCount(sidecar.adminPort, listener, reason);
 
   for (const listener of ['outbound', 'inbound'] as const) {
     describe(`${listener} listener`, () => {

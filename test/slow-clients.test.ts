@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getJson, send } from './support/client.ts';
 import { percentile, runLoad } from './support/load.ts';
+import { rejectedCount, scrapeMetrics } from './support/metrics-scrape.ts';
 import { sendRaw } from './support/raw-socket.ts';
 import { startSidecarProcess, writeConfig, type SidecarProcess } from './support/sidecar-process.ts';
 import { startUpstream, type TestUpstream } from './support/upstream.ts';
@@ -22,16 +23,10 @@ function meshYaml(downstream: Record<string, string | number>): string {
   return `apiVersion: outrigger.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: mesh\nspec:\n  downstream:\n${fields.join('\n')}\n`;
 }
 
-async function rejected(sidecar: SidecarProcess, listener: string, reason: string): Promise<number> {
-  const res = await send(sidecar.adminPort, { path: '/metrics' });
-  const line = res.body.split('\n').find((l) => l.startsWith(`outrigger_downstream_rejected_total{listener="${listener}",reason="${reason}"}`));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
+const rejected = (sidecar: SidecarProcess, listener: string, reason: string): Promise<number> => rejectedCount(sidecar.adminPort, listener, reason);
 
 async function residentBytes(sidecar: SidecarProcess): Promise<number> {
-  const res = await send(sidecar.adminPort, { path: '/metrics' });
-  const line = res.body.split('\n').find((l) => l.startsWith('process_resident_memory_bytes '));
-  return Number(line?.slice(line.lastIndexOf(' ') + 1));
+  return (await scrapeMetrics(sidecar.adminPort)).value('process_resident_memory_bytes') ?? Number.NaN;
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {

@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { sendLocalReply } from '../http/local-reply.ts';
 import { REASONS } from '../http/reason.ts';
+import { meshDownstream, type MeshDownstream } from '../../policy/schema/mesh.ts';
 import { isH2cUpgrade, serveWithoutUpgrade } from './h2c-decline.ts';
 import { checkRequest, closeRequested } from './request-checks.ts';
 
@@ -43,14 +44,20 @@ export interface ListenerHooks {
   overloaded?: (() => string | undefined) | undefined;
 }
 
-export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
-  headersTimeoutMs: 10_000,
-  streamIdleTimeoutMs: 300_000,
-  keepAliveTimeoutMs: 60_000,
-  maxHeaderBytes: 16 * 1024,
-  maxHeaders: 100,
-  maxConnections: 10_000,
-};
+/** The Mesh's `downstream` section, in the units Node takes. */
+export function listenerLimits(downstream: MeshDownstream): ListenerLimits {
+  return {
+    headersTimeoutMs: downstream.requestHeadersTimeout,
+    streamIdleTimeoutMs: downstream.streamIdleTimeout,
+    keepAliveTimeoutMs: downstream.idleTimeout,
+    maxHeaderBytes: downstream.maxRequestHeadersKb * 1024,
+    maxHeaders: downstream.maxRequestHeaders,
+    maxConnections: downstream.maxConnections,
+  };
+}
+
+/** The schema's defaults: one source for them. */
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = listenerLimits(meshDownstream.parse({}));
 
 const limitSetters = new WeakMap<Server, (limits: ListenerLimits) => void>();
 

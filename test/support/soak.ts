@@ -1,7 +1,7 @@
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { send } from './client.ts';
+import { scrapeMetrics } from './metrics-scrape.ts';
 import { sendRaw } from './raw-socket.ts';
 
 /**
@@ -46,12 +46,8 @@ const HOSTILE: readonly string[] = [
 ];
 
 async function sampleMemory(adminPort: number, startedAt: number): Promise<MemorySample> {
-  const text = (await send(adminPort, { path: '/metrics' })).body;
-  const value = (name: string): number => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    return Number(line?.slice(line.lastIndexOf(' ') + 1));
-  };
-  return { atMs: Date.now() - startedAt, rssBytes: value('process_resident_memory_bytes'), heapUsedBytes: value('nodejs_heap_size_used_bytes') };
+  const metrics = await scrapeMetrics(adminPort);
+  return { atMs: Date.now() - startedAt, rssBytes: metrics.value('process_resident_memory_bytes') ?? Number.NaN, heapUsedBytes: metrics.value('nodejs_heap_size_used_bytes') ?? Number.NaN };
 }
 
 function exchange(agent: Agent, port: number, method: string, path: string, body: Buffer | undefined): Promise<string> {
