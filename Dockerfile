@@ -36,6 +36,6 @@ USER 1337:1337
 # 15000 admin, 15001 outbound, 15006 inbound (sidecar); 15080 API, 15017 HTTPS webhook and metrics API (control plane);
 # 7946 gossip (both).
 EXPOSE 15000 15001 15006 15017 15080 7946/tcp 7946/udp
-# The flags of cli/outrigger.ts's shebang (cli/node-flags.ts: a smaller young generation, a third less peak RSS).
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--max-old-space-size=512", "/app/cli/outrigger.ts"]
+# The flags of cli/outrigger.js's shebang (cli/node-flags.ts: a smaller young generation, a third less peak RSS).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--max-old-space-size=512", "/app/cli/outrigger.js"]
 CMD ["--help"]

@@ -9,7 +9,6 @@ export interface CommandIO {
 /** A subcommand of `outrigger`. `run` resolves to the process exit code: 0 success, 1 failure, 2 usage error. */
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   run(args: string[], io: CommandIO): Promise<number>;
 }

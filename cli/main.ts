@@ -1,13 +1,4 @@
-import type { Command } from './command.ts';
-import { controlPlaneCommand } from './commands/control-plane.ts';
-import { explainCommand } from './commands/explain.ts';
-import { injectCommand } from './commands/inject.ts';
-import { sidecarCommand } from './commands/sidecar.ts';
-import { keygenCommand } from './commands/keygen.ts';
-import { statusCommand } from './commands/status.ts';
-import { validateCommand } from './commands/validate.ts';
-
-const COMMANDS: Command[] = [sidecarCommand, controlPlaneCommand, validateCommand, statusCommand, explainCommand, keygenCommand, injectCommand];
+import { COMMANDS } from './command-list.ts';
 
 const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: (line: string) => process.stderr.write(`${line}\n`) };
 
@@ -34,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     io.err(`outrigger: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  return command.run(rest, io);
+  return (await command.load()).run(rest, io);
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * V8 flags the sidecar runs with (also in `cli/outrigger.ts`'s shebang, for `npx outrigger`, and the Dockerfile).
+ * V8 flags the sidecar runs with (also in `cli/outrigger.js`'s shebang, for `npx outrigger`, and the Dockerfile).
  * - A smaller young generation than Node 24's default keeps peak RSS under load about a third lower.
  * - An explicit old-generation limit: without one V8 sizes it from the machine's memory (gigabytes) and lets
  *   promoted garbage pile up before a full collection. With it, `npm run bench` showed the sidecar's peak RSS at

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+const { createServer } = process.getBuiltinModule('node:http');
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { GossipStats } from '../gossip/gossip-stats.ts';
 import type { MeshMember } from '../mesh/mesh-member.ts';

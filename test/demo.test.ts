@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 const DEMO = fileURLToPath(new URL('../examples/local/demo.ts', import.meta.url));
 const POLICIES = fileURLToPath(new URL('../examples/local/policies', import.meta.url));
-const CLI = fileURLToPath(new URL('../cli/outrigger.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/outrigger.js', import.meta.url));
 
 function assertGone(pids: number[]): void {
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), `process ${pid} is gone`);

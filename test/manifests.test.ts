@@ -212,7 +212,7 @@ test('the control plane Deployment: 2+ replicas spread over nodes and zones, a P
 });
 
 test('the environment: every variable is one `outrigger control-plane` reads, every file it names is mounted, every volume has a source', () => {
-  const help = spawnSync(process.execPath, [join(REPO_ROOT, 'cli/outrigger.ts'), 'control-plane', '--help'], { encoding: 'utf8' }).stdout;
+  const help = spawnSync(process.execPath, [join(REPO_ROOT, 'cli/outrigger.js'), 'control-plane', '--help'], { encoding: 'utf8' }).stdout;
   const known = new Set([...help.matchAll(/env (OUTRIGGER_[A-Z_]+)/g)].map((m) => m[1]));
   const c = container();
   const env = new Map((c.env ?? []).map((e) => [e.name, e]));
@@ -348,9 +348,9 @@ test('Dockerfile: node:24-bookworm-slim, production dependencies, the runtime fo
   const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
   const copied = [...runtimeStage.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]).sort();
   assert.deepEqual(copied, ['cli/', 'control-plane/', 'gossip/', 'mesh/', 'package.json', 'policy/', 'sidecar/'].sort());
-  const shebang = readFileSync(join(REPO_ROOT, 'cli/outrigger.ts'), 'utf8').split('\n')[0] ?? '';
+  const shebang = readFileSync(join(REPO_ROOT, 'cli/outrigger.js'), 'utf8').split('\n')[0] ?? '';
   const { SIDECAR_NODE_FLAGS } = await import('../cli/node-flags.ts');
-  assert.deepEqual(entrypoint, ['node', ...SIDECAR_NODE_FLAGS, '/app/cli/outrigger.ts']);
+  assert.deepEqual(entrypoint, ['node', ...SIDECAR_NODE_FLAGS, '/app/cli/outrigger.js']);
   for (const flag of SIDECAR_NODE_FLAGS) assert.ok(shebang.includes(flag), `the shebang has ${flag} too`);
   assert.equal(controlPlane().spec.template.spec.securityContext?.runAsUser, 1337, 'the Deployment runs as the image\'s user');
   const ignore = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');

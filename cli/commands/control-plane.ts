@@ -40,7 +40,6 @@ const FLAGS: Record<string, FlagSpec> = {
 
 export const controlPlaneCommand: Command = {
   name: 'control-plane',
-  summary: 'run a control-plane replica: policy folder → signed snapshots over gossip',
   usage: `outrigger control-plane --config DIR --signing-key FILE [--join HOST:PORT,…] [flags]
 
 Runs one control-plane replica. It joins the gossip mesh, watches the policy

@@ -32,7 +32,6 @@ interface MembersBody {
 
 export const explainCommand: Command = {
   name: 'explain',
-  summary: 'say what happened to one request: route, attempts, endpoints, why it failed',
   usage: USAGE,
   async run(args, io) {
     let flags;

@@ -43,7 +43,6 @@ export function createInjectCommand(options: InjectCommandOptions = {}): Command
   const readStdin = options.readStdin ?? readProcessStdin;
   return {
     name: 'inject',
-    summary: 'add the sidecar to the workloads in Kubernetes YAML (like istioctl kube-inject)',
     usage: USAGE,
     async run(args, io) {
       const parsed = parseCommandArgs(io, { name: 'inject', usage: USAGE }, {

@@ -41,7 +41,6 @@ interface KeyFile {
 
 export const keygenCommand: Command = {
   name: 'keygen',
-  summary: 'create the signing key pair and gossip key for a mesh',
   usage: USAGE,
   async run(args, io) {
     const parsed = parseCommandArgs(io, { name: 'keygen', usage: USAGE }, {

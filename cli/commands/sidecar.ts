@@ -30,7 +30,6 @@ const FLAGS: Record<string, FlagSpec> = {
 
 export const sidecarCommand: Command = {
   name: 'sidecar',
-  summary: 'run the data-plane proxy beside one app',
   usage: `outrigger sidecar --service NAME --app HOST:PORT --config PATH [flags]
        outrigger sidecar --service NAME --app HOST:PORT --join HOST:PORT --mesh-key FILE [flags]
 

@@ -89,7 +89,6 @@ ${'  -h, --help'.padEnd(30)} print this help`;
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show every mesh member and whether its config is in sync',
   usage: USAGE,
   async run(args, io) {
     let flags;

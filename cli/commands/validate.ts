@@ -18,7 +18,6 @@ Flags:
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'check policy YAML files and report every error with its line',
   usage: USAGE,
   async run(args, io) {
     const parsed = parseCommandArgs(io, { name: 'validate', usage: USAGE }, {

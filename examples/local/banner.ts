@@ -32,7 +32,7 @@ export function banner(layout: Layout, policies: string, state: string, tracing:
       `    curl -s http://127.0.0.1:${frontend.inbound}/                               # the shop, through the frontend's sidecar`,
       `    curl -s -H 'Host: catalog' http://127.0.0.1:${frontend.outbound}/items           # what the frontend app does`,
       `    curl -s http://127.0.0.1:${frontend.admin}/clusters                       # retries, ejections, endpoints as the frontend's sidecar sees them`,
-      `    npx node cli/outrigger.ts status --url http://127.0.0.1:${cp.api}   # every member and its config version`,
+      `    npx node cli/outrigger.js status --url http://127.0.0.1:${cp.api}   # every member and its config version`,
       tracing
         ? '    Jaeger: http://127.0.0.1:16686 (tracing on: pick the service "frontend")'
         : '    Jaeger: none on 127.0.0.1:16686; start one (examples/jaeger/README.md) and rerun npm start to see traces',

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     group,
     layout,
     keys: writeDemoKeys(join(STATE, 'keys')),
-    paths: { cli: join(ROOT, 'cli/outrigger.ts'), apps: join(ROOT, 'examples/local/apps'), policies: POLICIES },
+    paths: { cli: join(ROOT, 'cli/outrigger.js'), apps: join(ROOT, 'examples/local/apps'), policies: POLICIES },
     sidecarEnv: tracing ? process.env : { ...process.env, OTEL_SDK_DISABLED: 'true' },
     log,
     describe: () => recent.join('\n'),

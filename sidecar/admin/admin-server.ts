@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+const { createServer } = process.getBuiltinModule('node:http');
 import type { Endpoint } from '../endpoints/endpoint.ts';
 import type { RecentRequests } from '../observability/recent-requests.ts';
 import type { ConfigStore } from '../runtime/config-store.ts';

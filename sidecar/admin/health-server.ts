@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+const { createServer } = process.getBuiltinModule('node:http');
 
 /**
  * The kubelet's view of the sidecar: `GET /ready` and `GET /live` only, on an address the node can reach (Istio

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { addForwardedHeaders, stripHopByHop } from '../http/headers.ts';
-import { STATUS_CODES } from 'node:http';
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 import { REASONS } from '../http/reason.ts';
 import type { ServiceRuntime } from '../runtime/service.ts';
 import { classifyUpstreamError } from './classify-error.ts';

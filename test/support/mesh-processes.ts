@@ -9,7 +9,7 @@ import { generateKey } from '../../gossip/keyring.ts';
 import { generateSigningKeys } from '../../policy/snapshot/keys.ts';
 import { startSidecarProcess, type SidecarProcess } from './sidecar-process.ts';
 
-const CLI = fileURLToPath(new URL('../../cli/outrigger.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/outrigger.js', import.meta.url));
 
 export interface MeshKeys {
   dir: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SIDECAR_NODE_FLAGS } from '../../cli/node-flags.ts';
 
-const CLI = fileURLToPath(new URL('../../cli/outrigger.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/outrigger.js', import.meta.url));
 
 export interface SidecarProcess {
   child: ChildProcess;
