@@ -36,3 +36,17 @@ test('the ring is bounded: the oldest ids are forgotten, and failures come newes
   assert.ok(recent.get('four'));
   assert.deepEqual(recent.failures().map((r) => r.requestId), ['three']);
 });
+
+test('an id seen twice (inbound, then the app calls out with it) answers with the newest request, across the ring\'s wrap', () => {
+  const recent = new RecentRequests(3);
+  request(recent, 'shared', 200, ['10.0.0.1:80']);
+  request(recent, 'x', 200);
+  request(recent, 'y', 200);
+  request(recent, 'shared', 503, ['10.0.0.9:80']);
+  const record = recent.get('shared');
+  assert.equal(record?.status, 503);
+  assert.deepEqual(record?.endpoints, ['10.0.0.9:80']);
+  assert.deepEqual(recent.get('x')?.endpoints, []);
+  assert.equal(recent.get('never'), undefined);
+  assert.deepEqual(recent.failures().map((r) => r.requestId), ['shared']);
+});
