@@ -228,7 +228,7 @@ async function main(): Promise<number> {
           measurements.push(m);
           const errors = errorCount(wrk.errors);
           log(
-            `[${done}/${runs}] ${shape.name} ${def.label}: ${Math.round(wrk.rps)} req/s, p50 ${wrk.latencyUs.p50} µs, p99 ${wrk.latencyUs.p99} µs` +
+            `[${done}/${runs}] ${shape.name} ${def.label}: ${Math.round(wrk.rps)} req/s, p50 ${Math.round(wrk.latencyUs.p50)} µs, p99 ${Math.round(wrk.latencyUs.p99)} µs` +
               (m.cpuUsPerRequest === undefined ? '' : `, ${m.cpuUsPerRequest.toFixed(1)} µs CPU/req`) +
               `, others' CPU ${(m.othersCpuShare * 100).toFixed(0)}%` +
               (errors > 0 ? `, ${errors} ERRORS ${JSON.stringify(wrk.errors)}` : ''),
