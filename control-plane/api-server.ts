@@ -1,5 +1,4 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-const { createServer } = process.getBuiltinModule('node:http');
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { GossipStats } from '../gossip/gossip-stats.ts';
 import type { MeshMember } from '../mesh/mesh-member.ts';
@@ -9,6 +8,8 @@ import type { SnapshotSync } from '../mesh/snapshot-sync.ts';
 import type { AutoscalingSignal } from '../policy/schema/autoscaling-signal.ts';
 import { registerAutoscalingMetrics } from './autoscaling/index.ts';
 import { decodeSignedSnapshot, decodeSnapshotPayload } from '../policy/snapshot/snapshot.ts';
+
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface ApiContext {
   name: string;

@@ -1,5 +1,4 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-const { createServer } = process.getBuiltinModule('node:http');
 import type { Endpoint } from '../endpoints/endpoint.ts';
 import type { RecentRequests } from '../observability/recent-requests.ts';
 import type { ConfigStore } from '../runtime/config-store.ts';
@@ -7,6 +6,8 @@ import type { ServiceRuntime } from '../runtime/service.ts';
 import type { UpstreamPools } from '../upstream/pools.ts';
 import { circuitState } from '../upstream-health.ts';
 import { redactSecrets } from './redact.ts';
+
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface AdminState {
   store: ConfigStore;

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+
 const { createServer } = process.getBuiltinModule('node:http');
 
 /**

@@ -1,7 +1,4 @@
 import type { IncomingMessage, Server, ServerResponse as Response } from 'node:http';
-// Not `import … from 'node:http'`: in an ES module that also loads Node's bundled fetch (~15 MB, ~50 ms of start-up).
-const { createServer, ServerResponse, STATUS_CODES } = process.getBuiltinModule('node:http');
-type ServerResponse = Response;
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { sendLocalReply } from '../http/local-reply.ts';
@@ -9,6 +6,10 @@ import { REASONS } from '../http/reason.ts';
 import { meshDownstream, type MeshDownstream } from '../../policy/schema/mesh.ts';
 import { isH2cUpgrade, serveWithoutUpgrade } from './h2c-decline.ts';
 import { checkRequest, closeRequested } from './request-checks.ts';
+
+// Not `import … from 'node:http'`: in an ES module that also loads Node's bundled fetch (~15 MB, ~50 ms of start-up).
+const { createServer, ServerResponse, STATUS_CODES } = process.getBuiltinModule('node:http');
+type ServerResponse = Response;
 
 /** What a client may hold open; set from the Mesh's `downstream` section and changeable while serving. */
 export interface ListenerLimits {

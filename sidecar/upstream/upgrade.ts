@@ -2,10 +2,11 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { addForwardedHeaders, stripHopByHop } from '../http/headers.ts';
-const { STATUS_CODES } = process.getBuiltinModule('node:http');
 import { REASONS } from '../http/reason.ts';
 import type { ServiceRuntime } from '../runtime/service.ts';
 import { classifyUpstreamError } from './classify-error.ts';
+
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 /**
  * WebSocket and other `Upgrade` requests: the handshake goes through the endpoint's undici pool; after a 101 the
