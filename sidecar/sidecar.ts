@@ -100,6 +100,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     throw new Error(`invalid config in ${options.config ?? 'the empty policy'}:\n${first.errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.path}: ${e.message}`).join('\n')}`);
   }
   if (options.watch) store.watch();
+  await tracer.loaded();
   await options.beforeListen?.(store);
   await waitForRateLimitBackends(store, log);
 

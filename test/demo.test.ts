@@ -4,10 +4,11 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { bundledCli } from '../cli/dist.ts';
 
 const DEMO = fileURLToPath(new URL('../examples/local/demo.ts', import.meta.url));
 const POLICIES = fileURLToPath(new URL('../examples/local/policies', import.meta.url));
-const CLI = fileURLToPath(new URL('../cli/outrigger.js', import.meta.url));
+const CLI = bundledCli();
 
 function assertGone(pids: number[]): void {
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), `process ${pid} is gone`);

@@ -338,19 +338,25 @@ test('the policy ConfigMap holds policies the control plane loads, and the examp
 const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
 
-test('Dockerfile: node:24-bookworm-slim, production dependencies, the runtime folders only, iptables, user 1337, the CLI\'s node flags', async (t) => {
+test('Dockerfile: node:24-bookworm-slim, production dependencies, the bundle built from the runtime folders, iptables, user 1337, the CLI\'s node flags', async (t) => {
   t.diagnostic('not built here: this machine has no Docker engine');
   assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
-  assert.equal([...dockerfile.matchAll(/^FROM \$\{NODE_IMAGE\}/gm)].length, 2, 'two stages on the same base');
+  assert.equal([...dockerfile.matchAll(/^FROM \$\{NODE_IMAGE\}/gm)].length, 3, 'three stages on the same base');
   assert.match(dockerfile, /npm ci --omit=dev/);
   assert.match(dockerfile, /apt-get install -y --no-install-recommends iptables/);
   assert.match(dockerfile, /^USER 1337:1337$/m);
-  const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const copied = [...runtimeStage.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]).sort();
-  assert.deepEqual(copied, ['cli/', 'control-plane/', 'gossip/', 'mesh/', 'package.json', 'policy/', 'sidecar/'].sort());
+  const stages = dockerfile.split(/\nFROM /);
+  const bundleStage = stages.find((stage) => /^\$\{NODE_IMAGE\} AS bundle$/m.test(stage)) ?? '';
+  const bundleCopies = [...bundleStage.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(bundleCopies, ['cli/', 'control-plane/', 'gossip/', 'mesh/', 'package.json', 'policy/', 'sidecar/'].sort());
+  assert.match(bundleStage, /^RUN node cli\/bundle\.ts$/m);
+  const runtimeStage = stages.at(-1) ?? '';
+  const copied = [...runtimeStage.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]);
+  assert.deepEqual(copied, ['package.json'], 'the runtime stage holds no sources, only the bundle');
+  assert.match(runtimeStage, /^COPY --from=bundle \/app\/dist \.\/dist\/$/m);
   const shebang = readFileSync(join(REPO_ROOT, 'cli/outrigger.js'), 'utf8').split('\n')[0] ?? '';
   const { SIDECAR_NODE_FLAGS } = await import('../cli/node-flags.ts');
-  assert.deepEqual(entrypoint, ['node', ...SIDECAR_NODE_FLAGS, '/app/cli/outrigger.js']);
+  assert.deepEqual(entrypoint, ['node', ...SIDECAR_NODE_FLAGS, '/app/dist/outrigger.js']);
   for (const flag of SIDECAR_NODE_FLAGS) assert.ok(shebang.includes(flag), `the shebang has ${flag} too`);
   assert.equal(controlPlane().spec.template.spec.securityContext?.runAsUser, 1337, 'the Deployment runs as the image\'s user');
   const ignore = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');

@@ -1,7 +1,7 @@
 /**
  * Outrigger sidecars: one, two in series (A outbound → B inbound → app), and one with extra config
  * ("policies on"). Contract:
- *   node cli/outrigger.js sidecar --service NAME --app HOST:PORT --inbound P --outbound P --admin P --config FILE
+ *   node dist/outrigger.js sidecar (the bundle, built by `npm run build`; `npm run bench` builds first) --service NAME --app HOST:PORT --inbound P --outbound P --admin P --config FILE
  * ready when GET http://127.0.0.1:ADMIN/ready answers 200; the outbound listener routes by Host.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { runningFrom, SkipTarget, stopAll, type BenchOptions, type TargetContext
 export const UPSTREAM_SERVICE = 'upstream';
 
 export function cliPath(options: BenchOptions): string {
-  return path.join(options.repoRoot, 'cli/outrigger.js');
+  return path.join(options.repoRoot, 'dist/outrigger.js');
 }
 
 function endpointsYaml(service: string, address: string): string {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundledCli } from '../../cli/dist.ts';
 import { banner, jaegerRunning } from './banner.ts';
 import { writeDemoKeys } from './keys.ts';
 import { demoLayout, PORT_SPAN } from './layout.ts';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     group,
     layout,
     keys: writeDemoKeys(join(STATE, 'keys')),
-    paths: { cli: join(ROOT, 'cli/outrigger.js'), apps: join(ROOT, 'examples/local/apps'), policies: POLICIES },
+    paths: { cli: bundledCli(), apps: join(ROOT, 'examples/local/apps'), policies: POLICIES },
     sidecarEnv: tracing ? process.env : { ...process.env, OTEL_SDK_DISABLED: 'true' },
     log,
     describe: () => recent.join('\n'),

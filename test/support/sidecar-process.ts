@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bundledCli } from '../../cli/dist.ts';
 import { SIDECAR_NODE_FLAGS } from '../../cli/node-flags.ts';
 
-const CLI = fileURLToPath(new URL('../../cli/outrigger.js', import.meta.url));
+const CLI = bundledCli();
 
 export interface SidecarProcess {
   child: ChildProcess;
