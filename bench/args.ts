@@ -17,6 +17,8 @@ export const DEFAULT_SHAPES = ['c1-100b', 'c10-100b', 'c10-16k', 'c50-100b', 'c5
 export interface Flags {
   durationS: number;
   warmupS: number;
+  /** Extra warm-up before a target's first measured run: a fresh Node process runs 2–3× slower until its JIT settles. */
+  initialWarmupS: number;
   rounds: number;
   quick: boolean;
   only: string[] | undefined;
@@ -35,8 +37,10 @@ export const USAGE = `Usage: npm run bench -- [flags]     (= npx node bench/run.
 
   --duration S               measured seconds per run (default 5; wrk takes whole seconds)
   --warmup S                 warm-up seconds before each measured run (default 1; 0 = none)
+  --initial-warmup S         warm-up seconds before each target's first run, at 50 connections
+                             (default 5; 1 with --quick): a fresh Node proxy needs it to reach steady state
   --rounds N                 repeat the whole matrix N times, order rotated each round (default 1)
-  --quick                    smoke check: 1 s runs, 1 s warm-up
+  --quick                    smoke check: 1 s runs, 1 s warm-ups
   --only a,b,...             targets: direct, sidecar, sidecar-x2, sidecar-policies, nginx,
                              nginx-x2, haproxy, http-proxy, reply-from, undici
   --shapes a,b,...           c<connections>-<100b|16k> (default ${DEFAULT_SHAPES.join(',')})
@@ -108,6 +112,7 @@ function parseFlagsOrThrow(argv: string[], repoRoot: string): Flags {
     options: {
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      'initial-warmup': { type: 'string' },
       rounds: { type: 'string' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
@@ -127,6 +132,7 @@ function parseFlagsOrThrow(argv: string[], repoRoot: string): Flags {
   return {
     durationS: positive(values.duration, quick ? 1 : 5, '--duration'),
     warmupS: positive(values.warmup, 1, '--warmup', true),
+    initialWarmupS: positive(values['initial-warmup'], quick ? 1 : 5, '--initial-warmup', true),
     rounds: positive(values.rounds, 1, '--rounds'),
     quick,
     only: list(values.only),

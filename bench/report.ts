@@ -33,6 +33,7 @@ export interface ReportInput {
     command: string;
     durationS: number;
     warmupS: number;
+    initialWarmupS: number;
     rounds: number;
     wrkThreads: number;
     sidecarNodeFlags: string[];
@@ -146,7 +147,7 @@ export function renderMarkdown(input: ReportInput): string {
   line(`| Command | \`${meta.command}\` |`);
   line(
     `| Load | wrk -t${meta.wrkThreads} (capped at connections), keep-alive, \`-H 'Host: upstream'\` on every target; ` +
-      `${meta.warmupS} s warm-up + **${meta.durationS} s measured** per run; ${meta.rounds} round(s); ` +
+      `${meta.initialWarmupS} s warm-up of each target once (c50, 100 B), then ${meta.warmupS} s warm-up + **${meta.durationS} s measured** per run; ${meta.rounds} round(s); ` +
       `target order rotated per shape and round |`,
   );
   if (meta.sidecarNodeFlags.length > 0) line(`| Sidecar node flags | \`${meta.sidecarNodeFlags.join(' ')}\` |`);
