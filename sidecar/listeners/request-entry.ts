@@ -73,16 +73,30 @@ export function exposesFlag(req: IncomingMessage, config: RuntimeConfig): boolea
   return mode === 'Always' || (mode === 'OnRequest' && req.headers[DEBUG_REQUEST_HEADER] !== undefined);
 }
 
+/** The request a response belongs to, for the listeners below: shared functions, not two closures per request. */
+const REQUEST_CONTEXT = Symbol('outrigger.requestContext');
+type TrackedResponse = ServerResponse & { [REQUEST_CONTEXT]?: RequestContext };
+
+function onResponseClose(this: TrackedResponse): void {
+  const ctx = this[REQUEST_CONTEXT];
+  if (ctx && !this.writableFinished) cancelRequest(ctx, new CancelReason('DC', 'client disconnected'));
+}
+
+function onResponseTimeout(this: TrackedResponse): void {
+  const ctx = this[REQUEST_CONTEXT];
+  if (ctx) cancelRequest(ctx, new CancelReason('SI', 'no bytes moved either way within the stream idle timeout'));
+}
+
 /** Runs a chain and turns its outcome into a response: the single place failures become replies. */
 export function runChain(ctx: RequestContext, handler: Handler, observe: RequestObserver): void {
-  const res = ctx.res;
+  const res: TrackedResponse = ctx.res;
   observe.onStart?.(ctx);
-  res.once('close', () => {
-    if (!res.writableFinished) cancelRequest(ctx, new CancelReason('DC', 'client disconnected'));
-  });
+  res[REQUEST_CONTEXT] = ctx;
+  // A response closes once ('close' is its last event).
+  res.on('close', onResponseClose);
   // The listener's stream idle timeout: answered 408 (SI) if nothing was sent yet, otherwise the connection is cut.
-  // `on`, not `once`: the listener checks for it after this has run.
-  res.on('timeout', () => cancelRequest(ctx, new CancelReason('SI', 'no bytes moved either way within the stream idle timeout')));
+  // The listener checks for this listener after it has run.
+  res.on('timeout', onResponseTimeout);
   handler(ctx).then(
     (outcome) => finish(ctx, outcome, observe),
     (error: unknown) => finish(ctx, { status: 500, committed: res.headersSent, flag: 'UC', detail: String(error) }, observe),

@@ -84,7 +84,7 @@ class RetryRun {
   async run(): Promise<Outcome> {
     const ctx = this.ctx;
     this.budget.recordRequest();
-    if (this.maxRetries > 0) {
+    if (this.maxRetries > 0 && ctx.hasBody && !ctx.replayBody) {
       const body = await prepareBody(ctx, this.policy.bufferLimitBytes);
       if (typeof body === 'object') return body;
       if (body === 'single-attempt') this.maxRetries = 0;
@@ -105,11 +105,16 @@ class RetryRun {
     }
   }
 
-  private async attempt(): Promise<Outcome> {
+  private attempt(): Promise<Outcome> {
     this.plan = undefined;
     this.denied = undefined;
     const perTryMs = this.policy.perTryTimeoutMs;
-    if (perTryMs !== undefined) this.cancelTimer = this.deps.setTimer(() => this.onPerTryTimeout(perTryMs), perTryMs);
+    // Without a per-try timer there is nothing to stop afterwards: one promise layer fewer on every request.
+    return perTryMs === undefined ? this.next(this.ctx) : this.timedAttempt(perTryMs);
+  }
+
+  private async timedAttempt(perTryMs: number): Promise<Outcome> {
+    this.cancelTimer = this.deps.setTimer(() => this.onPerTryTimeout(perTryMs), perTryMs);
     try {
       return await this.next(this.ctx);
     } finally {
