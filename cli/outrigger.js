@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=512
+#!/usr/bin/env -S node --max-semi-space-size=16 --max-old-space-size=512
 // Plain JavaScript on purpose: Node strips a TypeScript entry's types before its first line runs, which loads the
 // stripper (~150 ms) on every start. Here the compile cache is on before any TypeScript loads, and cached modules
 // skip stripping and compiling altogether.
