@@ -221,6 +221,39 @@ describe('stalled bodies, clients that never read, idle keep-alive and the conne
     assert.ok(idleMs >= 1_900 && idleMs < 5_000, `closed after ${idleMs} ms idle (idleTimeout 2 s)`);
   });
 
+  test('an upgraded (WebSocket) connection lives while bytes move either way, and is cut at the stream idle timeout', async (t) => {
+    const tunnels: Socket[] = [];
+    const acceptUpgrade = (_req: IncomingMessage, socket: Socket): void => {
+      tunnels.push(socket);
+      socket.on('error', () => undefined);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
+      socket.on('data', (chunk: Buffer) => socket.write(chunk)); // echo
+    };
+    app.server.on('upgrade', acceptUpgrade);
+    t.after(() => app.server.off('upgrade', acceptUpgrade));
+    const before = await rejected(sidecar, 'inbound', 'stream_idle_timeout');
+    const client = await openSocket(sidecar.inboundPort);
+    t.after(() => client.destroy());
+    client.on('error', () => undefined);
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = new Promise<number>((resolve) => client.once('close', () => resolve(Date.now())));
+    client.write('GET /chat HTTP/1.1\r\nHost: app\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await until(() => received.includes('101 Switching Protocols'), 'the 101', 2_000);
+    // Twice the stream idle timeout (1 s) of traffic, a message every 300 ms: the tunnel stays up.
+    for (let i = 0; i < 7; i++) {
+      client.write(`ping ${i};`);
+      await until(() => received.includes(`ping ${i};`), `echo ${i}`, 2_000);
+      await sleep(300);
+    }
+    const lastActivity = Date.now();
+    const closedAt = await Promise.race([closed, sleep(6_000).then(() => Number.NaN)]);
+    const idleMs = closedAt - lastActivity;
+    assert.ok(idleMs >= 600 && idleMs < 4_000, `closed after ${idleMs} ms without bytes (stream idle timeout 1 s)`);
+    assert.equal(await rejected(sidecar, 'inbound', 'stream_idle_timeout'), before + 1);
+    await until(() => tunnels[0]?.destroyed === true || tunnels[0]?.readableEnded === true, 'the upstream side of the tunnel to close', 2_000);
+  });
+
   test('connections beyond maxConnections are closed at once and counted; a reload changes the limit', async () => {
     writeFileSync(join(configDir, 'mesh.yaml'), meshYaml({ streamIdleTimeout: '1s', idleTimeout: '30s', maxConnections: 20 }));
     const limit = async (): Promise<number | undefined> => (await getJson<{ mesh: { downstream: { maxConnections: number } } }>(sidecar.adminPort, '/config_dump')).body.mesh.downstream.maxConnections;

@@ -41,7 +41,8 @@ export const meshDownstream = z.strictObject({
   requestHeadersTimeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(10_000),
   /**
    * A request in progress with no bytes moving either way for this long is ended: 408 if no response has started,
-   * otherwise the connection is reset. Covers a stalled request body and a client that never reads its response.
+   * otherwise the connection is reset. Covers a stalled request body, a client that never reads its response, and an
+   * upgraded (WebSocket) connection carrying nothing either way.
    */
   streamIdleTimeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(300_000),
   /** An idle keep-alive connection is closed after this long; above common client pools' idle timeouts. */

@@ -28,7 +28,8 @@ export function inboundHandlers(options: { store: ConfigStore; observe: RequestO
       runChain(ctx, config.inboundHandler, options.observe);
     },
     onUpgrade(req, socket, head) {
-      proxyUpgrade(req, socket, head, options.store.current.inbound, req.url ?? '/');
+      const config = options.store.current;
+      proxyUpgrade(req, socket, head, config.inbound, req.url ?? '/', { timeoutMs: config.mesh.downstream.streamIdleTimeout, onIdle: () => options.onReject?.('stream_idle_timeout') });
     },
   };
 }

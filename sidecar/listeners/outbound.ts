@@ -82,7 +82,8 @@ export function outboundHandlers(options: OutboundOptions): {
       const target = splitTarget(req.url ?? '/');
       const parsed = target && parseAuthority(target.authority ?? req.headers.host ?? '', options.namespace, config.mesh.clusterDomain);
       const service = parsed ? config.services.get(`${parsed.service}.${parsed.namespace}`) : undefined;
-      proxyUpgrade(req, socket, head, service, target ? (target.query ? `${target.path}?${target.query}` : target.path) : '/');
+      const path = target ? (target.query ? `${target.path}?${target.query}` : target.path) : '/';
+      proxyUpgrade(req, socket, head, service, path, { timeoutMs: config.mesh.downstream.streamIdleTimeout, onIdle: () => options.onReject?.('stream_idle_timeout') });
     },
   };
 }

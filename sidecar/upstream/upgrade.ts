@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { addForwardedHeaders, stripHopByHop } from '../http/headers.ts';
@@ -8,11 +9,19 @@ import { classifyUpstreamError } from './classify-error.ts';
 
 const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
+/** How long an upgraded connection may carry no bytes either way, and who hears that it was cut for it. */
+export interface TunnelIdle {
+  /** The Mesh's `downstream.streamIdleTimeout`, which bounds an upgraded stream as Envoy's stream idle timeout does. */
+  timeoutMs: number;
+  onIdle?: (() => void) | undefined;
+}
+
 /**
  * WebSocket and other `Upgrade` requests: the handshake goes through the endpoint's undici pool; after a 101 the
- * two sockets are spliced. A refusal (any non-101 answer) is relayed to the client and the connection closed.
+ * two sockets are spliced until either closes or no byte moves either way for `idle.timeoutMs`. A refusal (any
+ * non-101 answer) is relayed to the client and the connection closed.
  */
-export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, service: ServiceRuntime | undefined, path: string): void {
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, service: ServiceRuntime | undefined, path: string, idle: TunnelIdle): void {
   socket.on('error', () => socket.destroy());
   const endpoint = service?.balancer.pick();
   const pool = endpoint && service?.dispatcherFor(endpoint);
@@ -26,18 +35,20 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
   addForwardedHeaders(headers, req.socket.remoteAddress);
   pool.dispatch(
     { path, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: headers as Record<string, string>, upgrade: protocol, body: null },
-    new UpgradeHandler(socket, head),
+    new UpgradeHandler(socket, head, idle),
   );
 }
 
 class UpgradeHandler implements Dispatcher.DispatchHandler {
   private readonly client: Duplex;
   private readonly head: Buffer;
+  private readonly idle: TunnelIdle;
   private responded = false;
 
-  constructor(client: Duplex, head: Buffer) {
+  constructor(client: Duplex, head: Buffer, idle: TunnelIdle) {
     this.client = client;
     this.head = head;
+    this.idle = idle;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -57,6 +68,15 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     client.on('close', () => upstream.destroy());
     upstream.pipe(client);
     client.pipe(upstream);
+    // Every byte of the tunnel crosses the client's socket, one way or the other, and each read or write refreshes
+    // that socket's timer: one timer sees both directions.
+    if (client instanceof Socket) {
+      const { timeoutMs, onIdle } = this.idle;
+      client.setTimeout(timeoutMs, () => {
+        onIdle?.();
+        client.destroy();
+      });
+    }
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
