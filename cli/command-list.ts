@@ -16,5 +16,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'status', summary: 'show every mesh member and whether its config is in sync', load: async () => (await import('./commands/status.ts')).statusCommand },
   { name: 'explain', summary: 'say what happened to one request: route, attempts, endpoints, why it failed', load: async () => (await import('./commands/explain.ts')).explainCommand },
   { name: 'keygen', summary: 'create the signing key pair and gossip key for a mesh', load: async () => (await import('./commands/keygen.ts')).keygenCommand },
+  { name: 'wait-ready', summary: "wait until a sidecar is ready (the injector's postStart hook in container mode)", load: async () => (await import('./commands/wait-ready.ts')).waitReadyCommand },
   { name: 'inject', summary: 'add the sidecar to the workloads in Kubernetes YAML (like istioctl kube-inject)', load: async () => (await import('./commands/inject.ts')).injectCommand },
 ];

@@ -357,6 +357,8 @@ test('Dockerfile: node:24-bookworm-slim, production dependencies, the bundle bui
   const shebang = readFileSync(join(REPO_ROOT, 'cli/outrigger.js'), 'utf8').split('\n')[0] ?? '';
   const { SIDECAR_NODE_FLAGS } = await import('../cli/node-flags.ts');
   assert.deepEqual(entrypoint, ['node', ...SIDECAR_NODE_FLAGS, '/app/dist/outrigger.js']);
+  const { CLI_IN_IMAGE } = await import('../control-plane/injection/proxy-container.ts');
+  assert.equal(entrypoint.at(-1), CLI_IN_IMAGE, "the injector's postStart hook runs the image's CLI");
   for (const flag of SIDECAR_NODE_FLAGS) assert.ok(shebang.includes(flag), `the shebang has ${flag} too`);
   assert.equal(controlPlane().spec.template.spec.securityContext?.runAsUser, 1337, 'the Deployment runs as the image\'s user');
   const ignore = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemberStatusRow } from '../../mesh/member-status.ts';
 import { usageError, type Command, type CommandIO } from '../command.ts';
+import { describeFetchError } from '../fetch-error.ts';
 import { describeFlags, parseFlags, type FlagSpec } from '../options.ts';
 
 export const DEFAULT_STATUS_URL = 'http://127.0.0.1:15080';
@@ -251,16 +252,6 @@ function errorDetail(text: string): string {
     // not JSON: show the text
   }
   return text;
-}
-
-/** fetch() says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is in its cause. */
-function describeFetchError(error: unknown): string {
-  let cause: unknown = error;
-  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
-  if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0];
-  if (cause instanceof Error && cause.message === 'bad port') return 'fetch() refuses this port (it is on the Fetch standard\'s list of blocked ports)';
-  if (cause instanceof Error) return cause.message || (cause as NodeJS.ErrnoException).code || cause.name;
-  return String(cause);
 }
 
 function oneLine(text: string): string {

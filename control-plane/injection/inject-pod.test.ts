@@ -77,6 +77,7 @@ describe('injectPod: the proxy container', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
+    assert.equal(proxy.lifecycle, undefined, 'a native sidecar is held back by its startup probe, not by a hook');
     assert.deepEqual([proxy.startupProbe?.httpGet, proxy.readinessProbe?.httpGet, proxy.livenessProbe?.httpGet], [
       { path: '/ready', port: 15021 },
       { path: '/ready', port: 15021 },
@@ -110,6 +111,8 @@ describe('injectPod: the proxy container', () => {
     assert.deepEqual(result.pod.spec.initContainers?.map((c) => c.name), ['outrigger-init', 'migrate']);
     assert.deepEqual(result.pod.spec.containers.map((c) => c.name), ['outrigger-proxy', 'app']);
     assert.equal(proxyOf(result).restartPolicy, undefined);
+    // The app's containers are held until the proxy is ready: the kubelet waits for the proxy's postStart hook.
+    assert.deepEqual(proxyOf(result).lifecycle?.postStart?.exec.command, ['node', '/app/dist/outrigger.js', 'wait-ready', '--url', 'http://127.0.0.1:15000/ready', '--timeout', '120']);
     assert.equal(result.notes.length, 2);
     assert.match(result.notes[0] ?? '', /init containers run before the proxy/);
     assert.match(result.notes[1] ?? '', /restartPolicy Never.*use native mode for Jobs/);

@@ -88,6 +88,7 @@ export interface Container {
   readinessProbe?: HttpProbe;
   livenessProbe?: HttpProbe;
   startupProbe?: HttpProbe;
+  lifecycle?: { postStart?: { exec: { command: string[] } } };
   /** `Always` on an init container makes it a native sidecar (Kubernetes ≥ 1.29). */
   restartPolicy?: string;
   [key: string]: unknown;

@@ -99,6 +99,16 @@ export function proxyEnv(config: InjectorConfig, settings: ProxySettings): EnvVa
   ];
 }
 
+/** Where the image keeps the CLI: the Dockerfile's ENTRYPOINT runs it. */
+export const CLI_IN_IMAGE = '/app/dist/outrigger.js';
+
+/**
+ * Container mode's hold: the kubelet starts a pod's containers in order and runs each one's postStart hook before it
+ * starts the next, so a hook that returns once the proxy is ready holds the app's containers until then, as Istio's
+ * `holdApplicationUntilProxyStarts` does. A native sidecar's startup probe does the same job.
+ */
+export const WAIT_UNTIL_READY: string[] = ['node', CLI_IN_IMAGE, 'wait-ready', '--url', `http://127.0.0.1:${PROXY.adminPort}/ready`, '--timeout', '120'];
+
 export function proxyContainer(config: InjectorConfig, settings: ProxySettings): Container {
   return {
     name: PROXY.containerName,
@@ -116,6 +126,7 @@ export function proxyContainer(config: InjectorConfig, settings: ProxySettings):
     ],
     // The startup probe gates the next init container, hence the app, on a ready proxy; it allows 2 minutes.
     startupProbe: probe('/ready', 1, 120),
+    ...(settings.mode === 'container' ? { lifecycle: { postStart: { exec: { command: WAIT_UNTIL_READY } } } } : {}),
     readinessProbe: probe('/ready', 5, 3),
     livenessProbe: probe('/live', 10, 3),
     securityContext: {
