@@ -4,7 +4,7 @@
 #   docker build -t ghcr.io/outrigger-mesh/outrigger:0.1.0 .
 #   docker run --rm ghcr.io/outrigger-mesh/outrigger:0.1.0 --help
 #
-# The image runs the bundle `npm run build` writes (cli/bundle.ts: 13 chunks instead of ~470 modules, ready 170–220 ms
+# The image runs the bundle `npm run build` writes (cli/bundle.ts: 13 files instead of ~470 modules, ready 170–220 ms
 # sooner). The base image's node is the runtime: the `node` devDependency, which pins Node for `npx node`, is
 # installed in the build stage only, with its install script skipped.
 ARG NODE_IMAGE=node:24-bookworm-slim

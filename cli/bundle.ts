@@ -1,8 +1,9 @@
 /**
  * Bundles the CLI into `dist/`: what `bin`, the container image, the demo, the benchmark and the end-to-end tests
  * run. Node's module loader pays per file (resolve, read, compile-cache lookup, link), and a sidecar loads about 470
- * of them from source; as 13 chunks it reaches ready 170–220 ms sooner (see bench/README.md, "Start-up and memory").
- * Each command stays a chunk of its own, loaded on demand, so a sidecar still loads no control-plane code.
+ * of them from source; from 13 files of the bundle it reaches ready 170–220 ms sooner (see bench/README.md,
+ * "Start-up and memory"). Each command stays a chunk of its own, loaded on demand, so a sidecar still loads no
+ * control-plane code.
  *
  *   node cli/bundle.ts [OUTDIR]     (`npm run build`; default dist/)
  */
