@@ -11,7 +11,8 @@ type HeaderBag = IncomingHttpHeaders | OutgoingHttpHeaders;
 /** Removes hop-by-hop headers and every header the `Connection` header names, in place. */
 export function stripHopByHop(headers: HeaderBag, keepTeTrailers: boolean): void {
   const connection = headers.connection;
-  if (connection !== undefined) {
+  // Nearly every response says `connection: keep-alive`, which names only a header deleted below anyway.
+  if (connection !== undefined && connection !== 'keep-alive') {
     const named = Array.isArray(connection) ? connection.join(',') : String(connection);
     for (const token of named.split(',')) {
       const name = token.trim().toLowerCase();
