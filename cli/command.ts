@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseFlags, type FlagSpec } from './options.ts';
 
 /** Where a command writes: `out` for its results, `err` for diagnostics about the invocation itself. One line per call. */
 export interface CommandIO {
@@ -36,4 +37,19 @@ export function parseCommandArgs<T extends ParseArgsConfig>(io: CommandIO, comma
     return 0;
   }
   return parsed;
+}
+
+/** `parseCommandArgs` for flags declared as FlagSpecs (each with its environment variable and default). */
+export function parseCommandFlags(io: CommandIO, command: Pick<Command, 'name' | 'usage'>, args: string[], specs: Record<string, FlagSpec>): ReturnType<typeof parseFlags> | number {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(args, specs);
+  } catch (error) {
+    return usageError(io, command.name, (error as Error).message);
+  }
+  if (flags.help) {
+    io.out(command.usage);
+    return 0;
+  }
+  return flags;
 }

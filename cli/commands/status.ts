@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemberStatusRow } from '../../mesh/member-status.ts';
-import { usageError, type Command, type CommandIO } from '../command.ts';
+import { parseCommandFlags, usageError, type Command, type CommandIO } from '../command.ts';
 import { describeFetchError } from '../fetch-error.ts';
-import { describeFlags, parseFlags, type FlagSpec } from '../options.ts';
+import { describeFlags, type FlagSpec } from '../options.ts';
 
 export const DEFAULT_STATUS_URL = 'http://127.0.0.1:15080';
 /** How long one GET /members (or /dashboard/api/state) may take, body included. */
@@ -92,16 +92,8 @@ export const statusCommand: Command = {
   name: 'status',
   usage: USAGE,
   async run(args, io) {
-    let flags;
-    try {
-      flags = parseFlags(args, FLAGS);
-    } catch (error) {
-      return usageError(io, 'status', (error as Error).message);
-    }
-    if (flags.help) {
-      io.out(USAGE);
-      return 0;
-    }
+    const flags = parseCommandFlags(io, this, args, FLAGS);
+    if (typeof flags === 'number') return flags;
     const base = String(flags.url);
     let endpoint: StatusEndpoints;
     try {

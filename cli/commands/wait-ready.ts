@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { usageError, type Command } from '../command.ts';
+import { parseCommandFlags, usageError, type Command } from '../command.ts';
 import { describeFetchError } from '../fetch-error.ts';
-import { describeFlags, parseFlags, type FlagSpec } from '../options.ts';
+import { describeFlags, type FlagSpec } from '../options.ts';
 
 export const DEFAULT_READY_URL = 'http://127.0.0.1:15000/ready';
 /** Between two asks: Istio's `pilot-agent wait` asks every 500 ms; a sidecar is usually ready in about 0.3 s. */
@@ -30,16 +30,8 @@ export const waitReadyCommand: Command = {
   name: 'wait-ready',
   usage: USAGE,
   async run(args, io) {
-    let flags;
-    try {
-      flags = parseFlags(args, FLAGS);
-    } catch (error) {
-      return usageError(io, 'wait-ready', (error as Error).message);
-    }
-    if (flags.help) {
-      io.out(USAGE);
-      return 0;
-    }
+    const flags = parseCommandFlags(io, this, args, FLAGS);
+    if (typeof flags === 'number') return flags;
     const url = String(flags.url);
     if (!/^https?:\/\//.test(url)) return usageError(io, 'wait-ready', `--url must be an http(s) URL, got "${url}"`);
     const seconds = Number(flags.timeout);
