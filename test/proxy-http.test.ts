@@ -21,6 +21,15 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
         res.end('part two');
         return;
       }
+      if (req.url === '/echo-trailers') {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ body, trailers: req.trailers, trailer: req.headers.trailer ?? null }));
+        });
+        return;
+      }
       if (req.url === '/stream') {
         // echo the request body back as it arrives, chunk by chunk
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
@@ -160,6 +169,23 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
     assert.equal(res.trailers['x-checksum'], 'abc123');
   });
 
+  test('request trailers reach the upstream when the request announces them', async () => {
+    const seen = JSON.parse(await sendWithTrailers(sidecar.outboundPort, { 'x-checksum': 'c0ffee', authorization: 'Bearer leaked' }, 'x-checksum')) as {
+      body: string;
+      trailers: Record<string, string>;
+      trailer: string | null;
+    };
+    assert.equal(seen.body, 'part one;part two');
+    assert.deepEqual(seen.trailers, { 'x-checksum': 'c0ffee' }, 'credentials may not ride in a trailer: dropped');
+    assert.equal(seen.trailer, 'x-checksum');
+  });
+
+  test('unannounced request trailers are dropped and the body still arrives whole', async () => {
+    const seen = JSON.parse(await sendWithTrailers(sidecar.outboundPort, { 'x-checksum': 'c0ffee' }, undefined)) as { body: string; trailers: Record<string, string> };
+    assert.equal(seen.body, 'part one;part two');
+    assert.deepEqual(seen.trailers, {});
+  });
+
   test('WebSocket-style Upgrade works end to end', async () => {
     const reply = await new Promise<{ status: number; path: string | undefined; echoed: string }>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: sidecar.outboundPort, path: '/ws?room=1', headers: { host: 'catalog', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }, agent: false });
@@ -190,3 +216,19 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
     assert.ok(cancelled, 'upstream saw its request closed within 2 s of the client leaving');
   });
 });
+
+/** A chunked POST to `/echo-trailers` whose body ends with `trailers`; `announce` becomes its `Trailer` header. */
+function sendWithTrailers(port: number, trailers: Record<string, string>, announce: string | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { host: 'catalog', 'transfer-encoding': 'chunked', ...(announce === undefined ? {} : { trailer: announce }) };
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/echo-trailers', headers, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`status ${res.statusCode}: ${body}`))));
+    });
+    req.on('error', reject);
+    req.write('part one;');
+    req.addTrailers(trailers);
+    req.end('part two');
+  });
+}

@@ -45,7 +45,9 @@ export function splitTarget(url: string): RequestTarget | undefined {
 export function createContext(req: IncomingMessage, res: ServerResponse, direction: Direction, target: RequestTarget, config: RuntimeConfig): RequestContext {
   const headers = req.headers;
   const length = headers['content-length'];
-  const hasBody = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  const chunked = headers['transfer-encoding'] !== undefined;
+  const hasBody = chunked || (length !== undefined && length !== '0');
+  const announcesTrailers = chunked && headers.trailer !== undefined;
   stripHopByHop(headers, true);
   delete headers.expect; // the listener already answered 100-continue
   let requestId = headers['x-request-id'];
@@ -63,6 +65,7 @@ export function createContext(req: IncomingMessage, res: ServerResponse, directi
     hasQuery: target.hasQuery,
     requestId,
     hasBody,
+    announcesTrailers,
     exposeFlag: exposesFlag(req, config),
   });
 }

@@ -23,6 +23,8 @@ export interface RequestContext {
   readonly startedAt: number;
   /** Whether the client sends a body (Content-Length > 0 or Transfer-Encoding), read before headers are sanitised. */
   readonly hasBody: boolean;
+  /** Whether the body is chunked and a `Trailer` header announces trailers: they are sent on after the body. */
+  readonly announcesTrailers: boolean;
   /** Headers to send upstream (the request's own object, sanitised in place). */
   readonly upstreamHeaders: IncomingHttpHeaders;
   /** Path and query to send upstream, after rewrites. */
@@ -110,6 +112,7 @@ export interface ContextInit {
   hasQuery?: boolean;
   requestId: string;
   hasBody: boolean;
+  announcesTrailers?: boolean;
   exposeFlag: boolean;
 }
 
@@ -129,6 +132,7 @@ export function newRequestContext(init: ContextInit): RequestContext {
     requestId: init.requestId,
     startedAt: performance.now(),
     hasBody: init.hasBody,
+    announcesTrailers: init.announcesTrailers ?? false,
     upstreamHeaders: init.req.headers,
     upstreamPath: hasQuery ? `${init.path}?${init.query}` : init.path,
     destination: '',

@@ -109,13 +109,13 @@ export function buildService(
   const targets = new Map<Endpoint, AttemptTarget>();
   const poolKeys: string[] = [];
   for (const endpoint of endpoints) {
-    const { pool, key: poolKey } = pools.get(endpoint.address, {
+    const { pool, key: poolKey, trailerCapable } = pools.get(endpoint.address, {
       connectionsPerEndpoint,
       idleTimeoutMs: settings.idleTimeoutMs,
       connectTimeoutMs: settings.connectTimeoutMs,
     });
     poolKeys.push(poolKey);
-    targets.set(endpoint, { pool, headersTimeoutMs: settings.headersTimeoutMs, bodyTimeoutMs: settings.bodyTimeoutMs });
+    targets.set(endpoint, { pool, trailerCapable, headersTimeoutMs: settings.headersTimeoutMs, bodyTimeoutMs: settings.bodyTimeoutMs });
   }
   const balancer = createBalancer(settings.loadBalancer, endpoints);
   const lb = settings.loadBalancer;

@@ -11,7 +11,7 @@ test('an attempt on a pool already closed settles as a failure and releases the 
   const endpoint = new Endpoint({ address: '127.0.0.1:9' });
   const ctx = fakeContext();
   ctx.endpoint = endpoint;
-  const outcome = await forwardTo(() => ({ pool, headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 }))(ctx);
+  const outcome = await forwardTo(() => ({ pool, trailerCapable: () => pool, headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 }))(ctx);
   assert.equal(outcome.committed, false);
   assert.equal(outcome.flag, 'UC');
   assert.equal(endpoint.active, 0);

@@ -8,6 +8,8 @@ import { classifyUpstreamError } from './classify-error.ts';
 
 export interface AttemptTarget {
   pool: Dispatcher;
+  /** For requests that announce trailers: undici cannot send request trailers. */
+  trailerCapable: () => Pick<Dispatcher, 'dispatch'>;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
 }
@@ -24,7 +26,8 @@ export function forwardTo(resolveTarget: (ctx: RequestContext) => AttemptTarget)
       const handler = new ForwardHandler(ctx, resolve, ctx.trace?.attemptStart(ctx, ctx.endpoint));
       ctx.attempts++;
       try {
-        target.pool.dispatch(
+        const dispatcher = ctx.announcesTrailers ? target.trailerCapable() : target.pool;
+        dispatcher.dispatch(
           {
             path: ctx.upstreamPath,
             method: ctx.method as Dispatcher.HttpMethod,

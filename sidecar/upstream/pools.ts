@@ -1,3 +1,4 @@
+import { TrailerDispatcher } from './trailer-dispatcher.ts';
 import { Pool } from './undici-pool.ts';
 
 export interface PoolSettings {
@@ -16,8 +17,27 @@ const RETIRE_GRACE_MS = 10_000;
 
 interface Entry {
   pool: Pool;
+  /** Created on the first request that announces trailers; most endpoints never need one. */
+  trailers: TrailerDispatcher | undefined;
   address: string;
+  settings: PoolSettings;
   retiring: NodeJS.Timeout | undefined;
+}
+
+export interface PoolHandle {
+  pool: Pool;
+  key: string;
+  /** The client for requests that announce trailers, which undici cannot send (see `TrailerDispatcher`). */
+  trailerCapable: () => TrailerDispatcher;
+}
+
+function trailerCapable(entry: Entry): TrailerDispatcher {
+  entry.trailers ??= new TrailerDispatcher(entry.address, entry.settings);
+  return entry.trailers;
+}
+
+async function closeEntry(entry: Entry): Promise<void> {
+  await Promise.allSettled([entry.pool.close(), entry.trailers?.close()]);
 }
 
 /**
@@ -34,13 +54,13 @@ export class UpstreamPools {
   }
 
   /** The pool for an address with these settings; `key` identifies it for `retain`. */
-  get(address: string, settings: PoolSettings): { pool: Pool; key: string } {
+  get(address: string, settings: PoolSettings): PoolHandle {
     const key = `${address}#${settings.connectionsPerEndpoint}/${settings.idleTimeoutMs}/${settings.connectTimeoutMs}`;
     const found = this.pools.get(key);
     if (found) {
       clearTimeout(found.retiring);
       found.retiring = undefined;
-      return { pool: found.pool, key };
+      return { pool: found.pool, key, trailerCapable: () => trailerCapable(found) };
     }
     const pool = new Pool(`http://${address}`, {
       connections: settings.connectionsPerEndpoint,
@@ -51,8 +71,9 @@ export class UpstreamPools {
       maxHeaderSize: 64 * 1024,
       allowH2: false,
     });
-    this.pools.set(key, { pool, address, retiring: undefined });
-    return { pool, key };
+    const entry: Entry = { pool, trailers: undefined, address, settings, retiring: undefined };
+    this.pools.set(key, entry);
+    return { pool, key, trailerCapable: () => trailerCapable(entry) };
   }
 
   /** Closes pools no config uses any more once the grace has passed, letting their requests in flight complete. */
@@ -67,7 +88,7 @@ export class UpstreamPools {
       entry.retiring = setTimeout(() => {
         if (this.pools.get(key) !== entry) return;
         this.pools.delete(key);
-        void entry.pool.close().catch(() => undefined);
+        void closeEntry(entry);
       }, this.graceMs);
       entry.retiring.unref();
     }
@@ -89,11 +110,12 @@ export class UpstreamPools {
 
   async close(): Promise<void> {
     const all = this.takeAll();
-    await Promise.allSettled(all.map(({ pool }) => pool.close()));
+    await Promise.allSettled(all.map(closeEntry));
   }
 
   async destroy(): Promise<void> {
     const all = this.takeAll();
+    for (const entry of all) entry.trailers?.destroy();
     await Promise.allSettled(all.map(({ pool }) => pool.destroy()));
   }
 
