@@ -20,7 +20,7 @@ export class BroadcastQueue {
   private readonly transmitLimit: () => number;
   dropped = 0;
 
-  /** `transmitLimit` is read on every take, as it follows the cluster size (and, in `Memberlist`, observed loss). */
+  /** `transmitLimit` is read on every take, as it follows the cluster size (and, through the failure detector, observed loss). */
   constructor(maxLength: number, transmitLimit: () => number) {
     this.maxLength = maxLength;
     this.transmitLimit = transmitLimit;

@@ -36,3 +36,8 @@ export function newGossipStats(): GossipStats {
     broadcastsDropped: 0,
   };
 }
+
+export function countDropped(stats: GossipStats, reason: 'unauthenticated' | 'malformed'): void {
+  if (reason === 'unauthenticated') stats.packetsUnauthenticated++;
+  else stats.packetsMalformed++;
+}
