@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { send } from './support/client.ts';
+import { send, sendWithTrailers } from './support/client.ts';
 import { endpointsYaml, startSidecarProcess, writeConfig, type SidecarProcess } from './support/sidecar-process.ts';
 import { echo, startUpstream, type TestUpstream } from './support/upstream.ts';
 
@@ -54,5 +54,14 @@ spec:
   test('one request id follows the request across the hop', async () => {
     const res = await send(frontend.outboundPort, { headers: { host: 'catalog', 'x-request-id': 'trace-me' } });
     assert.equal(JSON.parse(res.body).headers['x-request-id'], 'trace-me');
+  });
+
+  test('announced request trailers cross both sidecars to the app', async () => {
+    const res = await sendWithTrailers(frontend.outboundPort, { host: 'catalog', path: '/upload', trailers: { 'x-checksum': 'c0ffee' }, announce: 'x-checksum' });
+    assert.equal(res.status, 200);
+    const seen = JSON.parse(res.body) as { bodyBytes: number; trailers?: Record<string, string>; headers: Record<string, string> };
+    assert.equal(seen.bodyBytes, 'part one;part two'.length);
+    assert.equal(seen.headers.trailer, 'x-checksum');
+    assert.deepEqual(seen.trailers, { 'x-checksum': 'c0ffee' });
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { send } from './support/client.ts';
+import { send, sendWithTrailers } from './support/client.ts';
 import { endpointsYaml, startSidecarProcess, writeConfig, type SidecarProcess } from './support/sidecar-process.ts';
 import { echo, startUpstream, type TestUpstream } from './support/upstream.ts';
 
@@ -170,7 +170,7 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
   });
 
   test('request trailers reach the upstream when the request announces them', async () => {
-    const seen = JSON.parse(await sendWithTrailers(sidecar.outboundPort, { 'x-checksum': 'c0ffee', authorization: 'Bearer leaked' }, 'x-checksum')) as {
+    const seen = JSON.parse((await sendWithTrailers(sidecar.outboundPort, { host: 'catalog', path: '/echo-trailers', trailers: { 'x-checksum': 'c0ffee', authorization: 'Bearer leaked' }, announce: 'x-checksum' })).body) as {
       body: string;
       trailers: Record<string, string>;
       trailer: string | null;
@@ -181,7 +181,7 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
   });
 
   test('unannounced request trailers are dropped and the body still arrives whole', async () => {
-    const seen = JSON.parse(await sendWithTrailers(sidecar.outboundPort, { 'x-checksum': 'c0ffee' }, undefined)) as { body: string; trailers: Record<string, string> };
+    const seen = JSON.parse((await sendWithTrailers(sidecar.outboundPort, { host: 'catalog', path: '/echo-trailers', trailers: { 'x-checksum': 'c0ffee' } })).body) as { body: string; trailers: Record<string, string> };
     assert.equal(seen.body, 'part one;part two');
     assert.deepEqual(seen.trailers, {});
   });
@@ -216,19 +216,3 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
     assert.ok(cancelled, 'upstream saw its request closed within 2 s of the client leaving');
   });
 });
-
-/** A chunked POST to `/echo-trailers` whose body ends with `trailers`; `announce` becomes its `Trailer` header. */
-function sendWithTrailers(port: number, trailers: Record<string, string>, announce: string | undefined): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host: 'catalog', 'transfer-encoding': 'chunked', ...(announce === undefined ? {} : { trailer: announce }) };
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/echo-trailers', headers, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`status ${res.statusCode}: ${body}`))));
-    });
-    req.on('error', reject);
-    req.write('part one;');
-    req.addTrailers(trailers);
-    req.end('part two');
-  });
-}

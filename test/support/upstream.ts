@@ -44,7 +44,8 @@ export function echo(req: IncomingMessage, res: ServerResponse): void {
   let bytes = 0;
   req.on('data', (chunk: Buffer) => (bytes += chunk.length));
   req.on('end', () => {
-    const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, bodyBytes: bytes });
+    const trailers = Object.keys(req.trailers).length > 0 ? { trailers: req.trailers } : {};
+    const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, bodyBytes: bytes, ...trailers });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
