@@ -11,6 +11,7 @@ export interface ForwardedRequest {
   target: string;
   fields: FieldLine[];
   body: string;
+  trailers: FieldLine[];
 }
 
 /** Connection-specific fields (RFC 9110 §7.6.1) plus those the sidecar consumes; none may reach the upstream. */
@@ -24,6 +25,12 @@ const SINGLETON_FIELDS = new Set([
   'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since',
   'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after',
   'server', 'user-agent',
+]);
+
+/** Fields a trailer may not carry (RFC 9110 §6.5.1) or that are connection-specific: never forwarded in one. */
+const FORBIDDEN_TRAILERS = new Set([
+  'content-length', 'content-type', 'content-encoding', 'content-range', 'transfer-encoding', 'trailer', 'host', 'authorization',
+  'proxy-authorization', 'cookie', 'set-cookie', 'connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade',
 ]);
 
 /** Fields whose upstream value the proxy itself decides; checked one by one below rather than copied. */
@@ -109,6 +116,14 @@ export function compareForward(sent: ReferenceRequest, listener: Listener, got: 
   const trailersAsked = listElements(sentFields.get('te') ?? []).some((coding) => coding.split(';')[0]!.trim().toLowerCase() === 'trailers');
   if (te !== undefined && !(trailersAsked && show(te) === show(['trailers']))) problems.push(`te: upstream got ${show(te)}; only "trailers", and only when asked, may pass`);
   if (gotFields.has('expect')) problems.push(`expect reached the upstream: ${show(gotFields.get('expect'))}`);
+
+  // Request trailers pass only when the request announced them (a `Trailer` field on a chunked body), minus those a
+  // trailer may not carry; repeated lines are combined as Node does.
+  const announced = sentFields.has('trailer') && sentFields.has('transfer-encoding');
+  const expectedTrailers = announced ? [...group(sent.trailers)].filter(([name]) => !FORBIDDEN_TRAILERS.has(name)).map(([name, values]) => [name, values.join(', ')]) : [];
+  const gotTrailers = [...group(got.trailers)].map(([name, values]) => [name, values.join(', ')]);
+  const sortPairs = (pairs: string[][]): string => JSON.stringify([...pairs].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
+  if (sortPairs(gotTrailers) !== sortPairs(expectedTrailers)) problems.push(`trailers: upstream got ${sortPairs(gotTrailers)}, expected ${sortPairs(expectedTrailers)}`);
 
   if (listener === 'outbound' && show(gotFields.get('x-outrigger-source')) !== show([OUTBOUND_SOURCE])) {
     problems.push(`x-outrigger-source: upstream got ${show(gotFields.get('x-outrigger-source'))}, expected ${JSON.stringify(OUTBOUND_SOURCE)}`);

@@ -64,7 +64,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
         return;
       }
       const { request } = step;
-      const recorded: RecordedRequest = { seq: ++seq, connection: state.id, method: request.method, target: request.target, fields: request.fields, body: request.body, raw: state.data.slice(0, request.end) };
+      const recorded: RecordedRequest = { seq: ++seq, connection: state.id, method: request.method, target: request.target, fields: request.fields, body: request.body, trailers: request.trailers, raw: state.data.slice(0, request.end) };
       events.push({ kind: 'request', request: recorded });
       state.data = state.data.slice(request.end);
       const body = `recorded ${recorded.seq}`;

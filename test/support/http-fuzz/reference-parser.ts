@@ -33,6 +33,8 @@ export interface ReferenceRequest {
   fields: FieldLine[];
   /** The body after removing the chunked coding; '' when there is none. */
   body: string;
+  /** The trailer section of a chunked body; empty when there is none. */
+  trailers: FieldLine[];
   /** What a forward must ask the upstream for: origin-form path and query, or `*`. */
   upstreamTarget: string;
   /** The authority of an absolute-form target, which replaces Host (RFC 9112 §3.2.2). */
@@ -190,6 +192,7 @@ function parseOne(data: string, pos: number): RequestStep {
     minor,
     fields,
     body: '',
+    trailers: [],
     upstreamTarget: form.upstreamTarget,
     authority: form.authority,
     // After CONNECT the bytes are tunnel data, never requests.
@@ -205,7 +208,7 @@ function parseOne(data: string, pos: number): RequestStep {
   const body = framing.chunked ? readChunked(data, fieldsRead.next) : readLength(data, fieldsRead.next, framing.length);
   if ('incomplete' in body) return { kind: 'incomplete', inBody: true, head };
   if ('invalid' in body) return { kind: 'invalid', reason: body.invalid, inBody: true, head };
-  return { kind: 'request', request: { ...head, body: body.body, end: body.next } };
+  return { kind: 'request', request: { ...head, body: body.body, trailers: body.trailers ?? [], end: body.next } };
 }
 
 function invalidHead(reason: string): RequestStep {
@@ -261,7 +264,7 @@ function readFraming(head: ReferenceRequest): Framing {
   return { chunked: false, length: lengths[0] === undefined ? 0n : BigInt(lengths[0]), refuse: undefined };
 }
 
-type Body = { body: string; next: number } | { incomplete: true } | { invalid: string };
+type Body = { body: string; next: number; trailers?: FieldLine[] } | { incomplete: true } | { invalid: string };
 
 function readLength(data: string, pos: number, length: bigint): Body {
   if (BigInt(data.length - pos) < length) return { incomplete: true };
@@ -280,7 +283,7 @@ function readChunked(data: string, pos: number): Body {
     pos = line.next;
     if (size === 0n) {
       const trailers = readFields(data, pos);
-      if ('fields' in trailers) return { body, next: trailers.next };
+      if ('fields' in trailers) return { body, next: trailers.next, trailers: trailers.fields };
       return 'invalid' in trailers ? { invalid: `trailer: ${trailers.invalid}` } : trailers;
     }
     if (BigInt(data.length - pos) < size) return { incomplete: true };

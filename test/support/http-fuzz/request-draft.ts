@@ -115,6 +115,8 @@ const PROTOCOL_GROUPS: string[][] = [
   ['Connection: x-forwarded-for', 'X-Forwarded-For: 10.0.0.1'],
   ['TE: trailers'],
   ['TE: trailers, deflate;q=0.5', 'Connection: TE'],
+  ['Trailer: X-Checksum'],
+  ['Trailer: X-Trailer, X-Checksum', 'TE: trailers'],
   ['Expect: 100-continue'],
   ['Keep-Alive: timeout=5'],
   ['Proxy-Authorization: Basic Zm9vOmJhcg=='],
