@@ -17,7 +17,7 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
       if (req.url === '/trailers') {
         res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
         res.write('part one;');
-        res.addTrailers({ 'x-checksum': 'abc123' });
+        res.addTrailers({ 'x-checksum': 'abc123', 'content-type': 'text/html' });
         res.end('part two');
         return;
       }
@@ -167,6 +167,7 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
     const res = await send(sidecar.outboundPort, { path: '/trailers', headers: { host: 'catalog', te: 'trailers' } });
     assert.equal(res.body, 'part one;part two');
     assert.equal(res.trailers['x-checksum'], 'abc123');
+    assert.equal(res.trailers['content-type'], undefined, 'a trailer may not carry Content-Type: dropped');
   });
 
   test('request trailers reach the upstream when the request announces them', async () => {

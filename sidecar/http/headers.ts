@@ -32,3 +32,33 @@ export function addForwardedHeaders(headers: IncomingHttpHeaders, clientAddress:
   }
   if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = 'http';
 }
+
+/**
+ * Fields a trailer may not carry (RFC 9110 §6.5.1: framing, routing, authentication, content metadata) or that are
+ * connection-specific. They are dropped, not forwarded.
+ */
+const FORBIDDEN_TRAILERS = new Set([
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'content-range',
+  'transfer-encoding',
+  'trailer',
+  'host',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'upgrade',
+]);
+
+/** The trailers that may cross the proxy, either way. */
+export function forwardableTrailers(trailers: NodeJS.Dict<string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(trailers)) if (value !== undefined && !FORBIDDEN_TRAILERS.has(name)) out[name] = value;
+  return out;
+}

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { applyHeaderModifier } from '../routing/filters.ts';
-import { stripHopByHop } from '../http/headers.ts';
+import { forwardableTrailers, stripHopByHop } from '../http/headers.ts';
 import type { Handler, Outcome, RequestContext } from '../pipeline/context.ts';
 import type { AttemptTrace } from '../observability/request-trace.ts';
 import { classifyUpstreamError } from './classify-error.ts';
@@ -146,7 +146,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     const res = this.ctx.res;
     for (const _name in trailers) {
-      res.addTrailers(trailers as Record<string, string>);
+      res.addTrailers(forwardableTrailers(trailers));
       break;
     }
     res.end();

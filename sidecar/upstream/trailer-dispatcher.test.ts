@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import type { Dispatcher } from 'undici';
 import { classifyUpstreamError } from './classify-error.ts';
-import { forwardableTrailers, TrailerDispatcher } from './trailer-dispatcher.ts';
+import { forwardableTrailers } from '../http/headers.ts';
+import { TrailerDispatcher } from './trailer-dispatcher.ts';
 
 const SETTINGS = { connectionsPerEndpoint: 4, idleTimeoutMs: 4_000, connectTimeoutMs: 1_000 };
 const servers: Server[] = [];

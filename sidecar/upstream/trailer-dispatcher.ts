@@ -1,37 +1,8 @@
 import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { forwardableTrailers } from '../http/headers.ts';
 import type { PoolSettings } from './pools.ts';
-
-/**
- * Fields a trailer may not carry (RFC 9110 §6.5.1: framing, routing, authentication, content metadata) or that are
- * connection-specific. They are dropped, not forwarded.
- */
-const FORBIDDEN_TRAILERS = new Set([
-  'content-length',
-  'content-type',
-  'content-encoding',
-  'content-range',
-  'transfer-encoding',
-  'trailer',
-  'host',
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'upgrade',
-]);
-
-/** The request's trailers that may cross the proxy. */
-export function forwardableTrailers(trailers: NodeJS.Dict<string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(trailers)) if (value !== undefined && !FORBIDDEN_TRAILERS.has(name)) out[name] = value;
-  return out;
-}
 
 /** Errors carry undici's codes, so `classifyUpstreamError` reads them as it reads undici's own. */
 function timeoutError(code: 'UND_ERR_CONNECT_TIMEOUT' | 'UND_ERR_HEADERS_TIMEOUT' | 'UND_ERR_BODY_TIMEOUT', message: string): Error {
