@@ -30,6 +30,13 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
         });
         return;
       }
+      if (req.url === '/upload-stall') {
+        req.resume();
+        req.on('close', () => {
+          if (!req.complete) catalog.server.emit('upload-closed');
+        });
+        return;
+      }
       if (req.url === '/stream') {
         // echo the request body back as it arrives, chunk by chunk
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
@@ -215,5 +222,17 @@ describe('sidecar proxies HTTP/1.1 correctly', () => {
     req.destroy();
     const cancelled = await Promise.race([upstreamClosed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]);
     assert.ok(cancelled, 'upstream saw its request closed within 2 s of the client leaving');
+  });
+
+  test('a client that leaves mid-upload cancels the upstream request on the trailer path too', async () => {
+    const upstreamClosed = new Promise<void>((resolve) => catalog.server.once('upload-closed', resolve));
+    const headers = { host: 'catalog', 'transfer-encoding': 'chunked', trailer: 'x-checksum' };
+    const req = request({ host: '127.0.0.1', port: sidecar.outboundPort, method: 'POST', path: '/upload-stall', headers, agent: false });
+    req.on('error', () => undefined);
+    req.write('part one;');
+    await new Promise((r) => setTimeout(r, 300));
+    req.destroy();
+    const cancelled = await Promise.race([upstreamClosed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]);
+    assert.ok(cancelled, 'upstream saw its half-sent request closed within 2 s of the client leaving');
   });
 });
