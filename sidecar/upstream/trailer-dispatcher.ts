@@ -1,8 +1,11 @@
-import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { Agent as HttpAgent, ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { forwardableTrailers } from '../http/headers.ts';
 import type { PoolSettings } from './pools.ts';
+
+// Not `import … from 'node:http'`: an ES import of it also loads Node's bundled undici (see bench/README.md).
+const { Agent, request } = process.getBuiltinModule('node:http');
 
 /** Errors carry undici's codes, so `classifyUpstreamError` reads them as it reads undici's own. */
 function timeoutError(code: 'UND_ERR_CONNECT_TIMEOUT' | 'UND_ERR_HEADERS_TIMEOUT' | 'UND_ERR_BODY_TIMEOUT', message: string): Error {
@@ -16,7 +19,7 @@ function timeoutError(code: 'UND_ERR_CONNECT_TIMEOUT' | 'UND_ERR_HEADERS_TIMEOUT
  * retries and timeouts treat both alike. One keep-alive agent per endpoint, sized and timed like the pool.
  */
 export class TrailerDispatcher {
-  private readonly agent: Agent;
+  private readonly agent: HttpAgent;
   private readonly host: string;
   private readonly port: number;
   private readonly connectTimeoutMs: number;
