@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { getJson, send } from './support/client.ts';
+import { startOtlpGrpcReceiver } from './support/otlp-grpc-receiver.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
 import { endpointsYaml, startSidecarProcess, writeConfig, type SidecarProcess } from './support/sidecar-process.ts';
 import { echo, startUpstream, type TestUpstream } from './support/upstream.ts';
@@ -199,6 +200,35 @@ describe('OpenTelemetry tracing across two sidecars, exported over OTLP/HTTP', (
     const catalogServer = byPath(receiver.spans, '/off').find((s) => s.kind === 'SERVER');
     assert.equal(catalogServer?.traceId, '33333333333333333333333333333333');
     assert.equal(catalogServer?.parentSpanId, '4444444444444444');
+  });
+});
+
+describe('OTLP over gRPC', () => {
+  test('a sidecar set to protocol grpc exports its spans to a gRPC collector, headers as metadata', async () => {
+    const receiver = await startOtlpGrpcReceiver();
+    const app = await startUpstream(echo, 'app');
+    const upstream = await startUpstream(echo, 'upstream');
+    const config = writeConfig({
+      'upstream.yaml': endpointsYaml('upstream', [upstream.address]),
+      'mesh.yaml': meshYaml(
+        `enabled: true\nsampling: { percentage: 100 }\notlp: { protocol: grpc, endpoint: "${receiver.endpoint}", headers: [{ name: x-tenant, value: team-a }] }`,
+      ),
+    });
+    const sidecar = await startSidecarProcess({ service: 'client', app: app.address, config, env: FAST_EXPORT });
+    try {
+      assert.equal((await send(sidecar.outboundPort, { path: '/over-grpc', headers: { host: 'upstream' } })).status, 200);
+      const spans = await receiver.waitFor((all) => all.some((s) => s.attributes['url.path'] === '/over-grpc' && s.kind === 'CLIENT'));
+      const request = spans.find((s) => s.attributes['url.path'] === '/over-grpc' && s.kind === 'CLIENT');
+      assert.equal(request?.resource['service.name'], 'client');
+      assert.match(String(upstream.requests[0]?.headers.traceparent), new RegExp(`^00-${request?.traceId}-`));
+      assert.deepEqual(receiver.exports[0]?.headers['x-tenant'], 'team-a');
+      assert.equal(receiver.exports[0]?.contentType, 'application/grpc');
+    } finally {
+      await sidecar.stop();
+      await app.close();
+      await upstream.close();
+      await receiver.close();
+    }
   });
 });
 

@@ -12,14 +12,13 @@ export const meshTracing = z.strictObject({
   sampling: z.strictObject({ percentage: z.number().min(0).max(100).default(1) }).default(() => ({ percentage: 1 })),
   otlp: z
     .strictObject({
-      endpoint: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4318/v1/traces'),
-      protocol: z
-        .enum(['http/protobuf', 'grpc'])
-        .default('http/protobuf')
-        .refine((p) => p !== 'grpc', 'grpc is not supported in this version; use http/protobuf (OTLP/HTTP, port 4318)'),
+      /** Default by protocol: `http://127.0.0.1:4318/v1/traces` (OTLP/HTTP) or `http://127.0.0.1:4317` (OTLP/gRPC; `https` for TLS). */
+      endpoint: z.url({ protocol: /^https?$/ }).optional(),
+      protocol: z.enum(['http/protobuf', 'grpc']).default('http/protobuf'),
+      /** Sent with every export: HTTP headers, or gRPC metadata. */
       headers: z.array(z.strictObject({ name: z.string().min(1), value: z.string() })).default(() => []),
     })
-    .default(() => ({ endpoint: 'http://127.0.0.1:4318/v1/traces', protocol: 'http/protobuf' as const, headers: [] })),
+    .default(() => ({ protocol: 'http/protobuf' as const, headers: [] })),
   /** Formats read from requests and written upstream. */
   propagation: z.array(z.enum(TRACE_PROPAGATION_FORMATS)).min(1).default(() => [...TRACE_PROPAGATION_FORMATS]),
 });

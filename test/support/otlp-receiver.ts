@@ -117,43 +117,24 @@ export function decodeExport(body: Uint8Array): ReceivedSpan[] {
   return spans;
 }
 
-/** An OTLP/HTTP traces receiver on a loopback port, as a collector or Jaeger v2 would listen on 4318. */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** Reply to an export: an empty ExportTraceServiceResponse (everything accepted). */
+export function encodeExportResponse(): Uint8Array {
+  return ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create({})).finish();
+}
+
+/** The spans and exports a receiver collected, and waiting on them; shared by the HTTP and gRPC receivers. */
+export function spanCollector(): Pick<OtlpReceiver, 'spans' | 'exports' | 'waitFor' | 'clear'> & { received(spans: ReceivedSpan[], exported: OtlpReceiver['exports'][number]): void } {
   const spans: ReceivedSpan[] = [];
   const exportsSeen: OtlpReceiver['exports'] = [];
   const waiters = new Set<() => void>();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/traces') {
-        res.writeHead(404).end();
-        return;
-      }
-      const contentType = req.headers['content-type'];
-      if (contentType !== 'application/x-protobuf') {
-        res.writeHead(415).end();
-        return;
-      }
-      try {
-        spans.push(...decodeExport(Buffer.concat(chunks)));
-      } catch (error) {
-        res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
-        return;
-      }
-      exportsSeen.push({ headers: { ...req.headers }, contentType });
-      const reply = ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create({})).finish();
-      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': reply.length }).end(Buffer.from(reply));
-      for (const wake of waiters) wake();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
-    port,
-    endpoint: `http://127.0.0.1:${port}/v1/traces`,
     spans,
     exports: exportsSeen,
+    received(batch, exported) {
+      spans.push(...batch);
+      exportsSeen.push(exported);
+      for (const wake of waiters) wake();
+    },
     waitFor(predicate, timeoutMs = 5_000) {
       if (predicate(spans)) return Promise.resolve(spans);
       return new Promise((resolve, reject) => {
@@ -177,6 +158,46 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       spans.length = 0;
       exportsSeen.length = 0;
     },
+  };
+}
+
+/** An OTLP/HTTP traces receiver on a loopback port, as a collector or Jaeger v2 would listen on 4318. */
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const collector = spanCollector();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      const contentType = req.headers['content-type'];
+      if (contentType !== 'application/x-protobuf') {
+        res.writeHead(415).end();
+        return;
+      }
+      let batch: ReceivedSpan[];
+      try {
+        batch = decodeExport(Buffer.concat(chunks));
+      } catch (error) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
+        return;
+      }
+      const reply = encodeExportResponse();
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': reply.length }).end(Buffer.from(reply));
+      collector.received(batch, { headers: { ...req.headers }, contentType });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    endpoint: `http://127.0.0.1:${port}/v1/traces`,
+    spans: collector.spans,
+    exports: collector.exports,
+    waitFor: collector.waitFor,
+    clear: collector.clear,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -10,6 +10,7 @@ import type { Logger } from '../../log.ts';
 import type { Outcome, RequestContext } from '../../pipeline/context.ts';
 import type { AttemptTrace, RequestTrace, RequestTracer } from '../request-trace.ts';
 import { emptyStats, exportPipeline, type TracingStats } from './export-pipeline.ts';
+import { grpcSpanExporter } from './grpc-exporter.ts';
 import { headerPropagation, type HeaderPropagation } from './propagation.ts';
 import { resolveTracing, type TracingSettings } from './settings.ts';
 
@@ -118,7 +119,11 @@ export class OtelRequestTracer implements RequestTracer {
   }
 
   private build(settings: TracingSettings, key: string): Generation {
-    const exporter = this.options.exporter?.(settings) ?? new OTLPTraceExporter({ url: settings.endpoint, headers: settings.headers, timeoutMillis: settings.exportTimeoutMs, concurrencyLimit: 4 });
+    const exporter =
+      this.options.exporter?.(settings) ??
+      (settings.protocol === 'grpc'
+        ? grpcSpanExporter(settings)
+        : new OTLPTraceExporter({ url: settings.endpoint, headers: settings.headers, timeoutMillis: settings.exportTimeoutMs, concurrencyLimit: 4 }));
     const processor = exportPipeline(exporter, this.stats_, { ...settings, onExportError: (error) => this.warnExport(error) });
     const resource = defaultResource()
       .merge(detectResources({ detectors: [envDetector] }))

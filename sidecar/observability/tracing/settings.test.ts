@@ -32,14 +32,24 @@ test('OTEL_* variables win over the Mesh section', () => {
 });
 
 test('bad environment values are ignored with a warning; OTEL_SDK_DISABLED turns tracing off', () => {
-  const { settings, warnings } = resolveTracing(on, 'svc', { OTEL_TRACES_SAMPLER_ARG: '5', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+  const { settings, warnings } = resolveTracing(on, 'svc', { OTEL_TRACES_SAMPLER_ARG: '5', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
   assert.equal(settings?.ratio, 0.01);
+  assert.equal(settings?.protocol, 'http/protobuf');
   assert.equal(warnings.length, 2);
+  assert.match(warnings.join('\n'), /http\/json/);
   assert.equal(resolveTracing(on, 'svc', { OTEL_SDK_DISABLED: 'true' }).settings, undefined);
 });
 
-test('the schema rejects grpc with a clear message', () => {
-  const result = meshTracing.safeParse({ enabled: true, otlp: { protocol: 'grpc' } });
-  assert.equal(result.success, false);
-  assert.match(JSON.stringify(result.error?.issues), /not supported in this version/);
+test('grpc: default endpoint 4317, the base endpoint used as it is, the protocol also from the environment', () => {
+  const grpc = meshTracing.parse({ enabled: true, otlp: { protocol: 'grpc' } });
+  assert.deepEqual(pick(resolveTracing(grpc, 'svc', {}).settings), { protocol: 'grpc', endpoint: 'http://127.0.0.1:4317' });
+  assert.deepEqual(pick(resolveTracing(grpc, 'svc', { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4317' }).settings), { protocol: 'grpc', endpoint: 'https://collector:4317' });
+  assert.deepEqual(pick(resolveTracing(on, 'svc', { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }).settings), { protocol: 'grpc', endpoint: 'http://127.0.0.1:4317' });
+  assert.deepEqual(pick(resolveTracing(on, 'svc', {}).settings), { protocol: 'http/protobuf', endpoint: 'http://127.0.0.1:4318/v1/traces' });
+  const explicit = meshTracing.parse({ enabled: true, otlp: { protocol: 'grpc', endpoint: 'http://otel:14317' } });
+  assert.equal(resolveTracing(explicit, 'svc', {}).settings?.endpoint, 'http://otel:14317');
 });
+
+function pick(settings: { protocol: string; endpoint: string } | undefined): { protocol: string; endpoint: string } | undefined {
+  return settings && { protocol: settings.protocol, endpoint: settings.endpoint };
+}

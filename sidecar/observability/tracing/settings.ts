@@ -3,8 +3,14 @@ import { TRACE_PROPAGATION_FORMATS, type MeshTracing } from '../../../policy/sch
 export type PropagationFormat = (typeof TRACE_PROPAGATION_FORMATS)[number];
 
 /** Everything the tracer needs, after the Mesh `tracing` section and the standard `OTEL_*` variables are merged. */
+export type OtlpProtocol = 'http/protobuf' | 'grpc';
+
+/** Where a collector listens by default, per OTLP transport. */
+export const DEFAULT_OTLP_ENDPOINTS: Record<OtlpProtocol, string> = { 'http/protobuf': 'http://127.0.0.1:4318/v1/traces', grpc: 'http://127.0.0.1:4317' };
+
 export interface TracingSettings {
-  /** OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`. */
+  protocol: OtlpProtocol;
+  /** OTLP/HTTP traces URL (`http://127.0.0.1:4318/v1/traces`) or OTLP/gRPC collector address (`http://127.0.0.1:4317`). */
   endpoint: string;
   headers: Record<string, string>;
   /** Probability (0..1) that a request without a sampled parent starts a trace. */
@@ -31,7 +37,7 @@ const DEFAULTS = { scheduledDelayMs: 1_000, maxQueueSize: 2_048, maxExportBatchS
 /**
  * Merges the Mesh `tracing` section with the OpenTelemetry environment variables, which win where both say
  * something (the environment is per process, the Mesh is mesh-wide): OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER=none,
- * OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT / _HEADERS / _PROTOCOL / _TIMEOUT, OTEL_TRACES_SAMPLER_ARG, OTEL_PROPAGATORS,
+ * OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT / _HEADERS / _PROTOCOL (http/protobuf or grpc) / _TIMEOUT, OTEL_TRACES_SAMPLER_ARG, OTEL_PROPAGATORS,
  * OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE.
  */
 export function resolveTracing(mesh: MeshTracing, service: string, env: NodeJS.ProcessEnv = process.env): ResolvedTracing {
@@ -46,14 +52,21 @@ export function resolveTracing(mesh: MeshTracing, service: string, env: NodeJS.P
   if (exporter === 'none') return { settings: undefined, warnings: ['OTEL_TRACES_EXPORTER=none: tracing is off'] };
   if (exporter !== undefined && exporter !== 'otlp') warnings.push(`OTEL_TRACES_EXPORTER=${exporter} ignored: only otlp is supported`);
 
-  let endpoint = mesh.otlp.endpoint;
+  let protocol: OtlpProtocol = mesh.otlp.protocol;
+  const protocolVariable = value('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? value('OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocolVariable === 'grpc' || protocolVariable === 'http/protobuf') protocol = protocolVariable;
+  else if (protocolVariable !== undefined) warnings.push(`OTLP protocol "${protocolVariable}" is not supported; using ${protocol} (supported: http/protobuf, grpc)`);
+
+  const configured = mesh.otlp.endpoint ?? DEFAULT_OTLP_ENDPOINTS[protocol];
+  let endpoint = configured;
   const tracesEndpoint = value('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
   const baseEndpoint = value('OTEL_EXPORTER_OTLP_ENDPOINT');
   if (tracesEndpoint !== undefined) endpoint = tracesEndpoint;
-  else if (baseEndpoint !== undefined) endpoint = `${baseEndpoint}${baseEndpoint.endsWith('/') ? '' : '/'}v1/traces`;
+  // The specification appends the signal's path for OTLP/HTTP only; a gRPC endpoint is used as it is.
+  else if (baseEndpoint !== undefined) endpoint = protocol === 'grpc' ? baseEndpoint : `${baseEndpoint}${baseEndpoint.endsWith('/') ? '' : '/'}v1/traces`;
   if (!/^https?:\/\//.test(endpoint)) {
     warnings.push(`OTLP endpoint "${endpoint}" ignored: it must be an http(s) URL`);
-    endpoint = mesh.otlp.endpoint;
+    endpoint = configured;
   }
 
   const headers: Record<string, string> = {};
@@ -62,9 +75,6 @@ export function resolveTracing(mesh: MeshTracing, service: string, env: NodeJS.P
     const text = value(variable);
     if (text !== undefined) Object.assign(headers, parseHeaderList(text, variable, warnings));
   }
-
-  const protocol = value('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? value('OTEL_EXPORTER_OTLP_PROTOCOL');
-  if (protocol !== undefined && protocol !== 'http/protobuf') warnings.push(`OTLP protocol "${protocol}" is not supported in this version; using http/protobuf`);
 
   let ratio = mesh.sampling.percentage / 100;
   const samplerArg = value('OTEL_TRACES_SAMPLER_ARG');
@@ -94,6 +104,7 @@ export function resolveTracing(mesh: MeshTracing, service: string, env: NodeJS.P
   const maxQueueSize = int('OTEL_BSP_MAX_QUEUE_SIZE', DEFAULTS.maxQueueSize, 1);
   return {
     settings: {
+      protocol,
       endpoint,
       headers,
       ratio,
