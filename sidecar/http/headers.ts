@@ -8,6 +8,9 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-en
 
 type HeaderBag = IncomingHttpHeaders | OutgoingHttpHeaders;
 
+/** The most response-head bytes an upstream may send (both upstream clients); Node's own default is 16 KiB. */
+export const MAX_UPSTREAM_HEADER_BYTES = 64 * 1024;
+
 /** Removes hop-by-hop headers and every header the `Connection` header names, in place. */
 export function stripHopByHop(headers: HeaderBag, keepTeTrailers: boolean): void {
   const connection = headers.connection;

@@ -1,3 +1,4 @@
+import { MAX_UPSTREAM_HEADER_BYTES } from '../http/headers.ts';
 import { TrailerDispatcher } from './trailer-dispatcher.ts';
 import { Pool } from './undici-pool.ts';
 
@@ -68,7 +69,7 @@ export class UpstreamPools {
       keepAliveTimeout: settings.idleTimeoutMs,
       keepAliveMaxTimeout: settings.idleTimeoutMs,
       connectTimeout: settings.connectTimeoutMs,
-      maxHeaderSize: 64 * 1024,
+      maxHeaderSize: MAX_UPSTREAM_HEADER_BYTES,
       allowH2: false,
     });
     const entry: Entry = { pool, trailers: undefined, address, settings, retiring: undefined };

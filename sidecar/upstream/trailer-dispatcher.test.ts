@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import type { Dispatcher } from 'undici';
 import { classifyUpstreamError } from './classify-error.ts';
@@ -169,3 +169,81 @@ test('close waits for the exchange in flight to finish', async () => {
   assert.equal(seen.error, undefined, 'the exchange was not cut');
   assert.equal(seen.body, 'late');
 });
+
+test('an upstream that answers before reading the body frees its connection: the next exchange is not stuck', async () => {
+  const address = await upstream((_req, res) => res.writeHead(401).end('no'));
+  const dispatcher = new TrailerDispatcher(address, { ...SETTINGS, connectionsPerEndpoint: 1 });
+  const slowBody = Object.assign(new PassThrough(), { trailers: {} });
+  slowBody.write('first part;');
+  const first = await exchange(dispatcher, { body: slowBody });
+  assert.equal(first.status, 401);
+  assert.equal(first.error, undefined);
+  slowBody.end('rest');
+  const second = await Promise.race([exchange(dispatcher, { body: bodyWithTrailers(['x'], {}) }), new Promise<undefined>((r) => setTimeout(() => r(undefined), 2_000))]);
+  assert.ok(second, 'the second exchange got a connection within 2 s');
+  assert.equal(second.status, 401);
+  await dispatcher.close();
+});
+
+test('a failed connect leaves the body unread, so a later attempt elsewhere sends it whole', async () => {
+  const dead = await upstream(() => undefined);
+  servers.at(-1)?.close();
+  let received: { body: string; trailers: NodeJS.Dict<string> } | undefined;
+  const live = await upstream((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received = { body, trailers: req.trailers };
+      res.end('ok');
+    });
+  });
+  const body = bodyWithTrailers(['a'.repeat(70_000), 'end'], { 'x-sum': 'abc' });
+  const refused = new TrailerDispatcher(dead, SETTINGS);
+  const failed = await exchange(refused, { body });
+  assert.equal(classifyUpstreamError(failed.error), 'UF');
+  assert.equal(body.readableDidRead, false);
+  const fallback = new TrailerDispatcher(live, SETTINGS);
+  const seen = await exchange(fallback, { body });
+  assert.equal(seen.status, 200);
+  assert.equal(received?.body.length, 70_003);
+  assert.equal(received?.trailers['x-sum'], 'abc');
+  await refused.close();
+  await fallback.close();
+});
+
+test('a body an earlier attempt already read from is refused at once', async () => {
+  const address = await upstream((req, res) => req.resume().on('end', () => res.end('ok')));
+  const dispatcher = new TrailerDispatcher(address, SETTINGS);
+  const body = bodyWithTrailers(['one', 'two'], {});
+  body.read();
+  const seen = await exchange(dispatcher, { body });
+  assert.match(seen.error?.message ?? '', /already read/);
+  await dispatcher.close();
+});
+
+test('the body timeout does not run while the handler holds the response paused', async () => {
+  const address = await upstream((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('whole body'));
+  });
+  const dispatcher = new TrailerDispatcher(address, SETTINGS);
+  const seen = await exchange(dispatcher, { body: bodyWithTrailers(['x'], {}), bodyTimeout: 100 }, (controller) => {
+    controller.pause();
+    setTimeout(() => controller.resume(), 300);
+  });
+  assert.equal(seen.error, undefined);
+  assert.equal(seen.body, 'whole body');
+  await dispatcher.close();
+});
+
+test('a handler that throws ends the exchange with that error instead of crashing', async () => {
+  const address = await upstream((req, res) => req.resume().on('end', () => res.end('ok')));
+  const dispatcher = new TrailerDispatcher(address, SETTINGS);
+  const seen = await exchange(dispatcher, { body: bodyWithTrailers(['x'], {}) }, () => {
+    throw new Error('handler bug');
+  });
+  assert.equal(seen.error?.message, 'handler bug');
+  assert.equal(seen.endings, 1);
+  await dispatcher.close();
+});
+

@@ -1,7 +1,7 @@
 import type { Agent as HttpAgent, ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { forwardableTrailers } from '../http/headers.ts';
+import { forwardableTrailers, MAX_UPSTREAM_HEADER_BYTES } from '../http/headers.ts';
 import type { PoolSettings } from './pools.ts';
 
 // Not `import … from 'node:http'`: an ES import of it also loads Node's bundled undici (see bench/README.md).
@@ -37,7 +37,7 @@ export class TrailerDispatcher {
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const headers: OutgoingHttpHeaders = { ...(options.headers as IncomingHttpHeaders), 'transfer-encoding': 'chunked' };
     delete headers['content-length'];
-    const req = request({ agent: this.agent, host: this.host, port: this.port, method: options.method, path: options.path, headers });
+    const req = request({ agent: this.agent, host: this.host, port: this.port, method: options.method, path: options.path, headers, maxHeaderSize: MAX_UPSTREAM_HEADER_BYTES });
     this.active++;
     const exchange = new Exchange(req, handler, {
       connectTimeoutMs: this.connectTimeoutMs,
@@ -81,6 +81,9 @@ class Exchange implements Dispatcher.DispatchController {
   private readonly req: ClientRequest;
   private readonly handler: Dispatcher.DispatchHandler;
   private readonly options: ExchangeOptions;
+  private body: Readable | undefined;
+  /** Whether the body has started to flow into this request (a connection was made). */
+  private bodyStarted = false;
   private res: IncomingMessage | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -109,30 +112,30 @@ class Exchange implements Dispatcher.DispatchController {
     const req = this.req;
     req.on('error', (error) => this.fail(error));
     req.on('socket', (socket) => {
-      if (!socket.connecting) return;
+      if (!socket.connecting) {
+        this.startBody();
+        return;
+      }
       this.arm(this.options.connectTimeoutMs, () => timeoutError('UND_ERR_CONNECT_TIMEOUT', `connect timed out after ${this.options.connectTimeoutMs} ms`));
-      socket.once('connect', () => this.disarm());
+      socket.once('connect', () => {
+        this.disarm();
+        this.startBody();
+      });
     });
     req.on('finish', () => {
       if (this.res !== undefined || this.ended) return; // the upstream answered before reading the whole body
       this.arm(this.options.headersTimeoutMs, () => timeoutError('UND_ERR_HEADERS_TIMEOUT', `no response headers within ${this.options.headersTimeoutMs} ms`));
     });
     req.on('response', (res) => this.onResponse(res));
-    this.handler.onRequestStart?.(this, {});
+    this.deliver(() => this.handler.onRequestStart?.(this, {}));
     if (this.ended) return;
     if (body instanceof Readable) {
-      body.pipe(req, { end: false });
-      body.once('end', () => {
-        if (this.ended) return;
-        const trailers = forwardableTrailers((body as Partial<IncomingMessage>).trailers ?? {});
-        try {
-          req.addTrailers(trailers);
-        } catch (error) {
-          this.abort(error as Error);
-          return;
-        }
-        req.end();
-      });
+      // Part of it went to an earlier attempt: what is left cannot be sent as this request's body.
+      if (body.readableDidRead || body.readableEnded) {
+        this.abort(new Error('request body was already read by an earlier attempt'));
+        return;
+      }
+      this.body = body;
       body.once('error', (error: Error) => this.abort(error));
     } else if (body === null || body === undefined) {
       req.end();
@@ -143,6 +146,28 @@ class Exchange implements Dispatcher.DispatchController {
     }
   }
 
+  /**
+   * The body is read only once a connection is there, as undici does: after a failed connect it is still whole,
+   * for a fallback Service to receive.
+   */
+  private startBody(): void {
+    const body = this.body;
+    if (!body || this.ended) return;
+    const req = this.req;
+    this.bodyStarted = true;
+    body.pipe(req, { end: false });
+    body.once('end', () => {
+      if (this.ended) return;
+      try {
+        req.addTrailers(forwardableTrailers((body as Partial<IncomingMessage>).trailers ?? {}));
+      } catch (error) {
+        this.abort(error as Error);
+        return;
+      }
+      req.end();
+    });
+  }
+
   private onResponse(res: IncomingMessage): void {
     this.disarm();
     if (this.ended) {
@@ -151,18 +176,17 @@ class Exchange implements Dispatcher.DispatchController {
     }
     this.res = res;
     if (this.isPaused) res.pause();
-    this.handler.onResponseStart?.(this, res.statusCode ?? 0, res.headers, res.statusMessage);
+    this.deliver(() => this.handler.onResponseStart?.(this, res.statusCode ?? 0, res.headers, res.statusMessage));
     if (this.ended) return;
-    const bodyTimeoutMs = this.options.bodyTimeoutMs;
-    this.arm(bodyTimeoutMs, () => timeoutError('UND_ERR_BODY_TIMEOUT', `no response body bytes for ${bodyTimeoutMs} ms`));
+    if (!this.isPaused) this.armBodyTimeout();
     res.on('data', (chunk: Buffer) => {
       this.timer?.refresh();
-      if (!this.ended) this.handler.onResponseData?.(this, chunk);
+      if (!this.ended) this.deliver(() => this.handler.onResponseData?.(this, chunk));
     });
     res.on('end', () => {
       if (this.ended) return;
       this.settle();
-      this.handler.onResponseEnd?.(this, res.trailers);
+      this.deliver(() => this.handler.onResponseEnd?.(this, res.trailers));
     });
     res.on('error', (error) => this.fail(error));
     res.on('close', () => {
@@ -170,7 +194,7 @@ class Exchange implements Dispatcher.DispatchController {
     });
   }
 
-  /** Runs `onExpire` and fails the exchange with its error unless disarmed within `ms`. */
+  /** Fails the exchange with `onExpire`'s error unless disarmed within `ms`. */
   private arm(ms: number, onExpire: () => Error): void {
     this.disarm();
     if (ms <= 0) return;
@@ -183,10 +207,24 @@ class Exchange implements Dispatcher.DispatchController {
     this.timer = undefined;
   }
 
+  /** Idle time between response bytes; it does not run while the handler holds the response paused. */
+  private armBodyTimeout(): void {
+    const ms = this.options.bodyTimeoutMs;
+    this.arm(ms, () => timeoutError('UND_ERR_BODY_TIMEOUT', `no response body bytes for ${ms} ms`));
+  }
+
+  /** A throw from the handler ends the exchange with that error instead of escaping an event listener. */
+  private deliver(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.abort(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   abort(reason: Error): void {
     if (this.ended) return;
     this.abortReason = reason;
-    this.req.destroy();
     this.res?.destroy();
     this.fail(reason);
   }
@@ -194,23 +232,42 @@ class Exchange implements Dispatcher.DispatchController {
   pause(): void {
     this.isPaused = true;
     this.res?.pause();
+    if (this.res) this.disarm();
   }
 
   resume(): void {
     this.isPaused = false;
     this.res?.resume();
+    if (this.res && !this.ended) this.armBodyTimeout();
   }
 
   private fail(error: Error): void {
     if (this.ended) return;
     this.settle();
     this.req.destroy();
-    this.handler.onResponseError?.(this, this.abortReason ?? error);
+    try {
+      this.handler.onResponseError?.(this, this.abortReason ?? error);
+    } catch {
+      // Nothing is left to report it to: the exchange has ended.
+    }
   }
 
+  /**
+   * Ends the exchange. A request not yet fully sent (the upstream answered early, or it failed) is cut, as undici
+   * resets the connection: its socket must not return to the agent mid-body. A body that had started to flow is
+   * read to its end and dropped so the client is not left stalled; one never started stays whole for a fallback.
+   */
   private settle(): void {
     this.ended = true;
     this.disarm();
+    if (!this.req.writableFinished) {
+      const body = this.body;
+      if (body && this.bodyStarted) {
+        body.unpipe(this.req);
+        body.resume();
+      }
+      this.req.destroy();
+    }
     this.options.done();
   }
 }
