@@ -15,10 +15,14 @@ export function grpcSpanExporter(settings: TracingSettings): SpanExporter {
   exporter.catch(() => undefined);
   return {
     export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-      exporter.then(
-        (loaded) => loaded.export(spans, done),
-        (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
-      );
+      const failed = (error: unknown): void => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      exporter.then((loaded) => {
+        try {
+          loaded.export(spans, done);
+        } catch (error) {
+          failed(error);
+        }
+      }, failed);
     },
     shutdown: () => exporter.then((loaded) => loaded.shutdown(), () => undefined),
     forceFlush: () => exporter.then((loaded) => loaded.forceFlush?.(), () => undefined),

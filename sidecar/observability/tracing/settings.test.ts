@@ -50,6 +50,17 @@ test('grpc: default endpoint 4317, the base endpoint used as it is, the protocol
   assert.equal(resolveTracing(explicit, 'svc', {}).settings?.endpoint, 'http://otel:14317');
 });
 
+test('grpc takes host:port (TLS unless _INSECURE=true); an endpoint meant for the other protocol is not reused', () => {
+  const grpc = meshTracing.parse({ enabled: true, otlp: { protocol: 'grpc' } });
+  assert.equal(resolveTracing(grpc, 'svc', { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }).settings?.endpoint, 'https://collector:4317');
+  assert.equal(resolveTracing(grpc, 'svc', { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true' }).settings?.endpoint, 'http://collector:4317');
+  const httpMesh = meshTracing.parse({ enabled: true, otlp: { endpoint: 'http://otel:4318/v1/traces' } });
+  const switched = resolveTracing(httpMesh, 'svc', { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+  assert.equal(switched.settings?.endpoint, 'http://127.0.0.1:4317');
+  assert.match(switched.warnings.join('\n'), /is for http\/protobuf/);
+  assert.equal(resolveTracing(httpMesh, 'svc', {}).settings?.endpoint, 'http://otel:4318/v1/traces');
+});
+
 function pick(settings: { protocol: string; endpoint: string } | undefined): { protocol: string; endpoint: string } | undefined {
   return settings && { protocol: settings.protocol, endpoint: settings.endpoint };
 }

@@ -37,7 +37,7 @@ const DEFAULTS = { scheduledDelayMs: 1_000, maxQueueSize: 2_048, maxExportBatchS
 /**
  * Merges the Mesh `tracing` section with the OpenTelemetry environment variables, which win where both say
  * something (the environment is per process, the Mesh is mesh-wide): OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER=none,
- * OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT / _HEADERS / _PROTOCOL (http/protobuf or grpc) / _TIMEOUT, OTEL_TRACES_SAMPLER_ARG, OTEL_PROPAGATORS,
+ * OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT / _HEADERS / _PROTOCOL (http/protobuf or grpc) / _INSECURE / _TIMEOUT, OTEL_TRACES_SAMPLER_ARG, OTEL_PROPAGATORS,
  * OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE.
  */
 export function resolveTracing(mesh: MeshTracing, service: string, env: NodeJS.ProcessEnv = process.env): ResolvedTracing {
@@ -57,15 +57,23 @@ export function resolveTracing(mesh: MeshTracing, service: string, env: NodeJS.P
   if (protocolVariable === 'grpc' || protocolVariable === 'http/protobuf') protocol = protocolVariable;
   else if (protocolVariable !== undefined) warnings.push(`OTLP protocol "${protocolVariable}" is not supported; using ${protocol} (supported: http/protobuf, grpc)`);
 
-  const configured = mesh.otlp.endpoint ?? DEFAULT_OTLP_ENDPOINTS[protocol];
+  // The Mesh's endpoint belongs to the Mesh's protocol: when the environment switches protocol, it is not reused.
+  let configured = DEFAULT_OTLP_ENDPOINTS[protocol];
+  if (mesh.otlp.endpoint !== undefined && protocol === mesh.otlp.protocol) configured = mesh.otlp.endpoint;
+  else if (mesh.otlp.endpoint !== undefined) warnings.push(`OTLP endpoint "${mesh.otlp.endpoint}" is for ${mesh.otlp.protocol}; using ${configured} for ${protocol}`);
   let endpoint = configured;
   const tracesEndpoint = value('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
   const baseEndpoint = value('OTEL_EXPORTER_OTLP_ENDPOINT');
   if (tracesEndpoint !== undefined) endpoint = tracesEndpoint;
   // The specification appends the signal's path for OTLP/HTTP only; a gRPC endpoint is used as it is.
   else if (baseEndpoint !== undefined) endpoint = protocol === 'grpc' ? baseEndpoint : `${baseEndpoint}${baseEndpoint.endsWith('/') ? '' : '/'}v1/traces`;
+  if (protocol === 'grpc' && /^[^/:]+:\d+$/.test(endpoint)) {
+    // gRPC clients take `host:port`; `_INSECURE` says whether that means plaintext (the default is TLS).
+    const insecure = (value('OTEL_EXPORTER_OTLP_TRACES_INSECURE') ?? value('OTEL_EXPORTER_OTLP_INSECURE'))?.toLowerCase() === 'true';
+    endpoint = `${insecure ? 'http' : 'https'}://${endpoint}`;
+  }
   if (!/^https?:\/\//.test(endpoint)) {
-    warnings.push(`OTLP endpoint "${endpoint}" ignored: it must be an http(s) URL`);
+    warnings.push(`OTLP endpoint "${endpoint}" ignored: it must be an http(s) URL${protocol === 'grpc' ? ' or host:port' : ''}`);
     endpoint = configured;
   }
 
