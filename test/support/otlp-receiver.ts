@@ -31,7 +31,7 @@ export interface ReceivedSpan {
 
 export interface OtlpReceiver {
   port: number;
-  /** `http://127.0.0.1:PORT/v1/traces` */
+  /** What a sidecar's `otlp.endpoint` names: `http://127.0.0.1:PORT/v1/traces` over HTTP, `http://127.0.0.1:PORT` over gRPC. */
   endpoint: string;
   spans: ReceivedSpan[];
   /** Request headers of each export, in order. */
